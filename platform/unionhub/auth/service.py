@@ -1,0 +1,98 @@
+"""Sign-in by card number, mobile, ID number or username, with throttling.
+
+Every failure gives the same message, whether the identifier is unknown, the card was
+replaced, the password is wrong or not yet set, so sign-in reveals nothing about who exists.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from unionhub.audit import service as audit
+from unionhub.db import utcnow
+from unionhub.identity import service as identity
+from unionhub.identity.models import Account, CardStatus, LoginThrottle, MemberStatus
+from unionhub.identity.numbers import normalize_digits
+from unionhub.security.passwords import hash_password, needs_rehash, verify_password
+
+GENERIC_FAILURE = "账号或密码错误"
+
+
+class AuthError(Exception):
+    def __init__(self, message: str = GENERIC_FAILURE) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def find_account(session: Session, identifier: str) -> Account | None:
+    """Resolve what the user typed to an account (or None). Kind is decided by shape."""
+    raw = identifier.strip()
+    digits = normalize_digits(raw).upper()
+    if digits.isdigit() and len(digits) == 11 and digits.startswith("1"):
+        members = identity.find_by_mobile(digits, session)
+        # A mobile shared by several members cannot identify one of them.
+        member = members[0] if len(members) == 1 else None
+    elif len(digits) == 18 and digits[:17].isdigit():
+        member = identity.find_by_id_number(digits, session)
+    elif digits.isdigit() and 16 <= len(digits) <= 19:
+        found = identity.find_by_card(digits, session)
+        # A lost, replaced or closed card no longer signs anyone in.
+        member = found.member if found and found.card.status == CardStatus.ACTIVE else None
+    else:
+        return session.scalar(select(Account).where(Account.username == raw))
+    if member is None or member.status != MemberStatus.ACTIVE:
+        return None
+    return session.scalar(select(Account).where(Account.member_id == member.id))
+
+
+def _throttle(session: Session, identifier: str) -> LoginThrottle:
+    key = identity.cipher().lookup_hash(normalize_digits(identifier.strip()).lower(), "login")
+    row = session.get(LoginThrottle, key)
+    if row is None:
+        row = LoginThrottle(key_hash=key, failures=0, window_start=utcnow())
+        session.add(row)
+    return row
+
+
+def authenticate(session: Session, identifier: str, password: str) -> Account:
+    cfg = current_app.config
+    now = utcnow()
+    throttle = _throttle(session, identifier)
+    if throttle.locked_until and throttle.locked_until > now:
+        minutes = int((throttle.locked_until - now).total_seconds() // 60) + 1
+        raise AuthError(f"尝试次数过多，请 {minutes} 分钟后再试")
+    account = find_account(session, identifier)
+    ok = verify_password(account.password_hash if account else None, password)
+    if not ok or account is None or not account.is_active:
+        if now - throttle.window_start > timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"]):
+            throttle.failures, throttle.window_start = 0, now
+        throttle.failures += 1
+        if throttle.failures >= cfg["LOGIN_MAX_FAILURES"]:
+            throttle.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
+            throttle.failures = 0
+        audit.record("auth.login_failed", target_type="account",
+                     target_id=account.id if account else None, session=session,
+                     details={"locked": bool(throttle.locked_until
+                                             and throttle.locked_until > now)})
+        session.commit()
+        raise AuthError()
+    throttle.failures, throttle.locked_until = 0, None
+    if needs_rehash(account.password_hash or ""):
+        account.password_hash = hash_password(password)
+    account.last_login_at = now
+    audit.record("auth.login", target_type="account", target_id=account.id, actor=account,
+                 session=session)
+    session.commit()
+    return account
+
+
+def set_password(session: Session, account: Account, password: str) -> None:
+    account.password_hash = hash_password(password)
+    account.must_change_password = False
+    account.session_version += 1  # signs out every other session
+    audit.record("auth.password_set", target_type="account", target_id=account.id,
+                 actor=account, session=session)

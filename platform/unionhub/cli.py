@@ -1,0 +1,252 @@
+"""The ``unionhub`` command: serve, db, plugins, orgs, demo, create-admin (plus the command
+groups of enabled plugins)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from unionhub import db as database
+
+
+def _create_app() -> Any:
+    from unionhub.app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+             add_version_option=False)
+def main() -> None:
+    """UnionHub (数字工会平台) command line."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default from config).")
+@click.option("--port", default=None, type=int)
+@click.option("--threads", default=8, show_default=True)
+@with_appcontext
+def serve(host: str | None, port: int | None, threads: int) -> None:
+    """Serve the platform with waitress (a production WSGI server)."""
+    from waitress import serve as waitress_serve
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.extensions["unionhub"].db_ready:
+        raise click.ClickException("数据库未初始化，请先运行 `unionhub db upgrade`")
+    host = host or app.config["HOST"]
+    port = port or int(app.config["PORT"])
+    click.echo(f"UnionHub serving on http://{host}:{port}/  (Ctrl+C to stop)")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="UnionHub")
+
+
+# --- db ----------------------------------------------------------------------------------
+
+@main.group()
+def db() -> None:
+    """Database migrations (core and every installed plugin)."""
+
+
+@db.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Bring the core and every installed plugin to their latest migration."""
+    from unionhub import migrate
+    from unionhub.plugins import discovery, state
+
+    engine = database.get_db().engine
+    installed = discovery.discover()
+    for name, item in installed.items():
+        if not item.ok:
+            click.secho(f"插件 {name} 无法加载，跳过其迁移: {item.error}", fg="red", err=True)
+    done = migrate.upgrade(engine, installed, echo=click.echo)
+    with database.get_db().factory() as s:
+        state.sync(s, installed)
+    click.secho(f"已升级: {', '.join(done)}", fg="green")
+
+
+@db.command("status")
+@with_appcontext
+def db_status() -> None:
+    """Show each history's applied revision and head."""
+    from unionhub import migrate
+    from unionhub.plugins import discovery
+
+    engine = database.get_db().engine
+    for h in migrate.histories(discovery.discover()):
+        current, heads = migrate.current_heads(engine, h)
+        mark = "✓" if current == heads else "✗ needs upgrade"
+        click.echo(f"{h.owner:16} {','.join(sorted(current)) or '-':20} "
+                   f"head {','.join(sorted(heads))} {mark}")
+
+
+# --- plugins -----------------------------------------------------------------------------
+
+@main.group()
+def plugins() -> None:
+    """List, enable, disable and uninstall plugins (changes apply on restart)."""
+
+
+@plugins.command("list")
+@with_appcontext
+def plugins_list() -> None:
+    from sqlalchemy import select
+
+    from unionhub.plugins.models import PluginRecord
+
+    ext = current_app.extensions["unionhub"]
+    with database.get_db().factory() as s:
+        records = {r.name: r for r in s.scalars(select(PluginRecord))}
+    if not ext.installed and not records:
+        click.echo("没有安装插件 (no plugins installed)")
+    for name in sorted(set(ext.installed) | set(records)):
+        item = ext.installed.get(name)
+        rec = records.get(name)
+        if item is None:
+            status = "missing (recorded but not installed)"
+        elif not item.ok:
+            status = f"broken: {item.error}"
+        elif rec and rec.enabled:
+            status = "enabled" if name in ext.loaded else "enabled (restart to load)"
+        else:
+            status = "disabled" if name not in ext.loaded else "disabled (restart to unload)"
+        version = item.version if item else (rec.version if rec else "?")
+        hooks = ", ".join(h.removeprefix("unionhub_")
+                          for h in ext.registries.hooks_by_plugin.get(name, []))
+        if item and item.ok and not hooks:
+            hooks = ", ".join(sorted(
+                n.removeprefix("unionhub_") for n in dir(item.module) if n.startswith("unionhub_")
+            ))
+        click.echo(f"{name:16} {version:10} {status:28} hooks: {hooks or '-'}")
+
+
+def _set(name: str, enabled: bool) -> None:
+    from unionhub.audit import service as audit
+    from unionhub.plugins import state
+    from unionhub.plugins.discovery import PluginError
+
+    ext = current_app.extensions["unionhub"]
+    s = database.session()
+    try:
+        change = state.set_enabled(s, ext.installed, name, enabled)
+    except PluginError as exc:
+        raise click.ClickException(str(exc)) from exc
+    audit.record(f"plugin.{'enable' if enabled else 'disable'}", target_type="plugin",
+                 target_id=name, session=s)
+    s.commit()
+    click.echo(f"{name}: {'enabled' if enabled else 'disabled'} ({change.message})")
+
+
+@plugins.command("enable")
+@click.argument("name")
+@with_appcontext
+def plugins_enable(name: str) -> None:
+    _set(name, True)
+
+
+@plugins.command("disable")
+@click.argument("name")
+@with_appcontext
+def plugins_disable(name: str) -> None:
+    _set(name, False)
+
+
+@plugins.command("uninstall")
+@click.argument("name")
+@click.option("--purge", is_flag=True, help="Also drop the plugin's tables and settings.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def plugins_uninstall(name: str, purge: bool, yes: bool) -> None:
+    """Forget a plugin. Data stays unless --purge, which drops its tables and says so."""
+    from unionhub.plugins import uninstall
+
+    ext = current_app.extensions["unionhub"]
+    try:
+        plan = uninstall.plan(database.get_db().engine, ext.installed, name, purge)
+    except uninstall.UninstallError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for line in plan.describe():
+        click.echo(line)
+    if purge and not yes:
+        click.confirm("This deletes data permanently. Continue?", abort=True)
+    uninstall.execute(database.get_db(), plan)
+    click.secho("done. Remove the package with pip to stop it being rediscovered.", fg="green")
+
+
+# --- orgs, members, demo, admin --------------------------------------------------------
+
+@main.group()
+def orgs() -> None:
+    """Union organisations."""
+
+
+@orgs.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True)
+@with_appcontext
+def orgs_import(file: Path, dry_run: bool) -> None:
+    """Load the 工会组织 file (CSV or XLSX); all rows or none."""
+    from unionhub.audit import service as audit
+    from unionhub.orgs.service import import_orgs
+
+    s = database.session()
+    result = import_orgs(s, file, dry_run=dry_run)
+    for w in result.warnings:
+        click.secho(f"warning: {w}", fg="yellow")
+    if not result.ok:
+        s.rollback()
+        for e in result.errors:
+            click.secho(e, fg="red", err=True)
+        raise click.ClickException(f"{len(result.errors)} 处错误，未导入任何数据")
+    if not dry_run:
+        audit.record("org.import", session=s, details={
+            "file": file.name, "created": result.created, "updated": result.updated})
+        s.commit()
+    click.echo(f"{'(dry run) ' if dry_run else ''}新增 {result.created}，更新 {result.updated}，"
+               f"移动 {result.moved}，未变 {result.unchanged}")
+
+
+@main.command()
+@click.option("--members", default=2000, show_default=True)
+@click.option("--seed", default=12351, show_default=True, help="Random seed (reproducible).")
+@click.option("--if-empty", is_flag=True, help="Skip quietly when data already exists.")
+@with_appcontext
+def demo(members: int, seed: int, if_empty: bool) -> None:
+    """Seed a believable union system into an empty database."""
+    from unionhub.demo import seed_demo
+
+    try:
+        lines = seed_demo(database.session(), members=members, seed=seed, if_empty=if_empty,
+                          echo=click.echo)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for line in lines:
+        click.echo(line)
+
+
+@main.command("create-admin")
+@click.option("--username", prompt=True)
+@click.option("--name", "display_name", default="平台管理员")
+@click.option("--password", default=None,
+              help="Prompted when omitted (or UNIONHUB_ADMIN_PASSWORD).")
+@with_appcontext
+def create_admin(username: str, display_name: str, password: str | None) -> None:
+    """Create a platform admin account granted the admin role at the root org."""
+    from unionhub.identity.admin import AdminError, create_platform_admin
+
+    password = password or os.environ.get("UNIONHUB_ADMIN_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            raise click.ClickException("no password given (use --password or a terminal)")
+        password = getpass.getpass("Password: ")
+    try:
+        create_platform_admin(database.session(), username, display_name, password)
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.secho(f"管理员 {username} 已创建", fg="green")

@@ -1,0 +1,169 @@
+"""What hooks return: small frozen dataclasses that the core validates and registers.
+
+Plugins build these; the core namespaces them by plugin, rejects duplicates and builds
+its registries once at start-up (see :mod:`unionhub.plugins.registry`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import click
+from flask import Blueprint
+from markupsafe import Markup
+
+Surface = Literal["web", "mobile", "api", "admin"]
+SURFACES: tuple[Surface, ...] = ("web", "mobile", "api", "admin")
+Menu = Literal["main", "member", "officer", "admin"]
+MENUS: tuple[Menu, ...] = ("main", "member", "officer", "admin")
+SettingType = Literal["str", "int", "bool", "decimal", "secret"]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A plugin's manifest, exported as ``MANIFEST`` by the module its entry point names.
+
+    ``requires_core`` is a version specifier such as ``">=0.1,<1"``. ``depends`` are hard
+    dependencies (the platform refuses to start without them); ``uses`` are soft ones that
+    only influence load order. ``migrations`` names the Alembic script directory as
+    ``"package:folder"`` so the core can upgrade a plugin without importing its models.
+    """
+
+    name: str
+    title: str
+    requires_core: str = ">=0.1"
+    depends: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()
+    migrations: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class BlueprintSpec:
+    """A blueprint on one surface. The core sets the name and URL prefix:
+
+    web ``/<plugin>``, mobile ``/m/<plugin>``, api ``/api/v1/<plugin>``, admin ``/admin/<plugin>``;
+    the blueprint must be named ``<plugin>`` (web) or ``<plugin>_<surface>``.
+    """
+
+    surface: Surface
+    blueprint: Blueprint
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A link in one menu. ``endpoint`` is a Flask endpoint; ``permission`` hides the item
+    from users who hold that permission nowhere."""
+
+    menu: Menu
+    key: str
+    label: str
+    endpoint: str
+    icon: str = ""
+    permission: str | None = None
+    priority: int = 100
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A permission; the core prefixes ``key`` with the plugin name (``library.borrow``)."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class RoleGrantDefault:
+    """Adds permissions (already namespaced, or the plugin's own bare keys) to a role.
+
+    ``role`` is a built-in role (``member``, ``agent_clerk``, ``grassroots_officer``,
+    ``district_officer``, ``city_officer``, ``admin``) or a new role the plugin declares
+    with ``label`` set.
+    """
+
+    role: str
+    permissions: tuple[str, ...]
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class SlotDecl:
+    """Declares a template slot that templates may render with ``slot(name, **ctx)``."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class SlotContribution:
+    """Renders into a slot. ``render`` receives the slot's context as keyword arguments and
+    returns markup (or None to render nothing for this context). Lower priority renders first."""
+
+    slot: str
+    key: str
+    render: Callable[..., Markup | str | None]
+    priority: int = 100
+
+
+@dataclass(frozen=True)
+class ProfilePanel:
+    """A panel on the member's "我的" page; ``render(member=..., account=...)``."""
+
+    key: str
+    title: str
+    render: Callable[..., Markup | str | None]
+    priority: int = 100
+
+
+@dataclass(frozen=True)
+class DashboardWidget:
+    """A widget on the member home, officer back-office home or admin home."""
+
+    board: Literal["member", "officer", "admin"]
+    key: str
+    title: str
+    render: Callable[..., Markup | str | None]
+    permission: str | None = None
+    priority: int = 100
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """A typed setting. Values come from the admin form (stored in ``setting``), else the
+    environment variable ``env`` (always for secrets, if set), else ``default``."""
+
+    key: str
+    label: str
+    type: SettingType = "str"
+    default: Any = None
+    env: str | None = None
+    help: str = ""
+    choices: Sequence[str] | None = None
+
+
+@dataclass(frozen=True)
+class DatabaseSpec:
+    """The plugin's models (imported by the hook, so a disabled plugin's models never load)."""
+
+    models: tuple[type, ...] = ()
+
+
+@dataclass(frozen=True)
+class CliGroup:
+    """A click group mounted as ``unionhub <plugin> ...``."""
+
+    group: click.Group
+
+
+@dataclass(frozen=True)
+class DemoSeeder:
+    """Seeds demo data; ``seed(session, ctx)`` runs after the core's seeder, in plugin load order.
+
+    ``ctx`` is a :class:`unionhub.demo.DemoContext` with the orgs and members already seeded.
+    """
+
+    key: str
+    seed: Callable[..., None]
+    priority: int = 100

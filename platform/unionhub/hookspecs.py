@@ -1,0 +1,114 @@
+"""Every hook the core calls, with its contract.
+
+Each hook is documented in ``docs/plugins.md`` (a test checks that every hook here is
+documented there and exercised by a test). Hooks return data — the dataclasses of
+:mod:`unionhub.contrib` — and the core registers it; the order of implementations is never
+relied on (contributions carry explicit priorities).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from unionhub.contrib import (
+        BlueprintSpec,
+        CliGroup,
+        DashboardWidget,
+        DatabaseSpec,
+        DemoSeeder,
+        NavItem,
+        Permission,
+        ProfilePanel,
+        RoleGrantDefault,
+        SettingSpec,
+        SlotContribution,
+        SlotDecl,
+    )
+
+hookspec = pluggy.HookspecMarker("unionhub")
+
+
+@hookspec
+def unionhub_configure(app: Flask) -> None:
+    """Called once per enabled plugin at start-up, after config is loaded and the database
+    is bound, before any registry is built. Use it for app-level setup that is not a
+    contribution (e.g. Jinja filters). Returns nothing."""
+
+
+@hookspec
+def unionhub_database() -> DatabaseSpec | None:
+    """Return the plugin's SQLAlchemy models (import them inside the hook, never at module
+    import, so a disabled plugin's tables never register). Tables must be named
+    ``<plugin>_*``; foreign keys into core tables must state ``ondelete``. Migrations are
+    found through ``Manifest.migrations``, not through this hook."""
+
+
+@hookspec
+def unionhub_blueprints() -> Sequence[BlueprintSpec]:
+    """Return the plugin's blueprints, one per surface (web, mobile, api, admin). The core
+    enforces the blueprint name and URL prefix and refuses requests when the plugin is
+    disabled at run time."""
+
+
+@hookspec
+def unionhub_permissions() -> Sequence[Permission]:
+    """Return the permissions the plugin checks; the core prefixes each key with
+    ``<plugin>.``. A duplicate key is an error."""
+
+
+@hookspec
+def unionhub_roles() -> Sequence[RoleGrantDefault]:
+    """Return default role grants: permissions added to built-in roles, or new roles (with
+    a label). Bare permission keys are taken as the plugin's own."""
+
+
+@hookspec
+def unionhub_nav_items() -> Sequence[NavItem]:
+    """Return navigation items for the menus ``main``, ``member``, ``officer``, ``admin``.
+    Items are sorted by priority, then key; items whose permission the user lacks are
+    hidden."""
+
+
+@hookspec
+def unionhub_slots() -> Sequence[SlotDecl]:
+    """Declare template slots that this plugin's templates render. A slot rendered in a
+    template but declared nowhere is an error in tests."""
+
+
+@hookspec
+def unionhub_slot_contributions() -> Sequence[SlotContribution]:
+    """Return contributions to declared slots. Rendering order is priority, then
+    ``<plugin>.<key>``; a contribution to an undeclared slot stops start-up."""
+
+
+@hookspec
+def unionhub_profile_panels() -> Sequence[ProfilePanel]:
+    """Return panels for the member's "我的" page (the ``member.profile.panels`` slot)."""
+
+
+@hookspec
+def unionhub_dashboard_widgets() -> Sequence[DashboardWidget]:
+    """Return widgets for the member home, officer back-office home or admin home."""
+
+
+@hookspec
+def unionhub_settings() -> Sequence[SettingSpec]:
+    """Return the plugin's typed settings schema; the admin settings page edits them and
+    ``settings.get("<plugin>.<key>")`` reads them."""
+
+
+@hookspec
+def unionhub_cli() -> Sequence[CliGroup]:
+    """Return click groups, mounted as ``unionhub <group name>``; the group's name must be
+    the plugin's name."""
+
+
+@hookspec
+def unionhub_demo_seeders() -> Sequence[DemoSeeder]:
+    """Return demo-data seeders run by ``unionhub demo`` after the core's own seeding."""

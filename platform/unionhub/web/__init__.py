@@ -1,0 +1,158 @@
+"""The web shell: sessions, CSRF, i18n, template helpers, error pages and blueprints."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, abort, jsonify, redirect, render_template, request, url_for
+from flask_babel import Babel
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+from unionhub import db
+from unionhub.access import service as access
+from unionhub.identity.models import Account
+from unionhub.plugins.registry import CORE
+
+log = logging.getLogger(__name__)
+csrf = CSRFProtect()
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "请先登录"
+login_manager.session_protection = "strong"
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> Account | None:
+    try:
+        account_id, version = (int(p) for p in user_id.split(":"))
+    except ValueError:
+        return None
+    acc = db.session().get(Account, account_id)
+    if acc is None or not acc.is_active or acc.session_version != version:
+        return None
+    return acc
+
+
+def select_locale() -> str:
+    from flask import current_app
+
+    lang = request.cookies.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+class SlotError(LookupError):
+    pass
+
+
+def render_slot(name: str, **ctx: Any) -> Markup:
+    """Render every contribution to a declared slot, in priority order."""
+    from flask import current_app
+
+    reg = current_app.extensions["unionhub"].registries
+    if name not in reg.slots:
+        raise SlotError(f"template slot {name!r} is declared by no plugin")
+    parts: list[str] = []
+    for plugin, contrib in reg.slot_contribs.get(name, []):
+        if plugin != CORE and not current_app.extensions["unionhub"].state.enabled(plugin):
+            continue
+        try:
+            out = contrib.render(**ctx)
+        except Exception:
+            if current_app.config.get("TESTING"):
+                raise
+            log.exception("slot %s: contribution %s.%s failed", name, plugin, contrib.key)
+            continue
+        if out:
+            parts.append(out if isinstance(out, Markup) else Markup.escape(out))
+    return Markup("\n").join(parts)
+
+
+def nav_items(menu: str) -> list[Any]:
+    from flask import current_app
+
+    reg = current_app.extensions["unionhub"].registries
+    perms = access.permissions_of(current_user) if current_user.is_authenticated else set()
+    out = []
+    for _plugin, item in reg.nav.get(menu, []):
+        if item.permission and item.permission not in perms:
+            continue
+        if item.permission is None and menu != "main" and not current_user.is_authenticated:
+            continue
+        out.append(item)
+    return out
+
+
+def can(permission: str, org: Any = None) -> bool:
+    return current_user.is_authenticated and access.can(current_user, permission, org)
+
+
+def init_web(app: Flask) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
+    Babel(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from unionhub.web import formatting
+
+    formatting.register(app)
+    app.jinja_env.globals.update(slot=render_slot, nav_items=nav_items, can=can)
+    ext = app.extensions["unionhub"]
+
+    @app.before_request
+    def _guard() -> Any:
+        bp = request.blueprint
+        owner = ext.registries.blueprint_owner.get(bp or "")
+        if owner is not None and not ext.state.enabled(owner):
+            abort(404)
+        if (
+            current_user.is_authenticated
+            and current_user.must_change_password
+            and request.endpoint not in {"auth.change_password", "auth.logout", "static",
+                                         "web.set_language"}
+        ):
+            return redirect(url_for("auth.change_password"))
+        return None
+
+    @app.after_request
+    def _headers(resp: Any) -> Any:
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if current_user.is_authenticated:
+            resp.headers.setdefault("Cache-Control", "no-store")
+        return resp
+
+    def _error(exc: HTTPException) -> Any:
+        code = exc.code or 500
+        if request.path.startswith("/api/"):
+            return jsonify(error={"code": code, "message": exc.description}), code
+        return render_template("errors/error.html", code=code, error=exc), code
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> Any:
+        return render_template("errors/error.html", code=400, error=exc,
+                               message="页面已过期，请刷新后重试"), 400
+
+    for code in (400, 403, 404, 405, 429):
+        app.register_error_handler(code, _error)
+
+    @app.errorhandler(500)
+    def _server_error(exc: Any) -> Any:
+        db.session().rollback()
+        return render_template("errors/error.html", code=500, error=exc), 500
+
+    from unionhub.admin.views import bp as admin_bp
+    from unionhub.auth.views import bp as auth_bp
+    from unionhub.web.office import bp as office_bp
+    from unionhub.web.views import bp as web_bp
+
+    for bp in (web_bp, auth_bp, office_bp, admin_bp):
+        app.register_blueprint(bp)
+    for _plugin, prefix, bp in ext.registries.blueprints:
+        app.register_blueprint(bp, url_prefix=prefix)

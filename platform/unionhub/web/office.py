@@ -1,0 +1,204 @@
+"""The officer back office: home, members (scoped to the officer's org subtree), cards."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import Select, select
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from unionhub import db
+from unionhub.access import service as access
+from unionhub.audit import service as audit
+from unionhub.audit.models import AuditLog
+from unionhub.identity import service as identity
+from unionhub.identity.models import (
+    MEMBER_STATUS_LABELS,
+    JingkaCard,
+    Member,
+    MemberStatus,
+)
+from unionhub.identity.numbers import (
+    InvalidNumber,
+    mask_mobile,
+    normalize_digits,
+    validate_mobile,
+)
+from unionhub.orgs.models import Org
+from unionhub.web.pagination import paginate
+
+bp = Blueprint("office", __name__, url_prefix="/office")
+
+
+def require(permission: str) -> None:
+    if not access.can(current_user, permission):
+        abort(403)
+
+
+@bp.before_request
+@login_required
+def _officers_only() -> None:
+    require("core.office")
+
+
+@bp.route("/")
+def home() -> Any:
+    return render_template("office/home.html")
+
+
+def member_query(q: str, permission: str = "core.members.view") -> Select[Any]:
+    """Members the current user may see matching ``q`` (card, ID, mobile or name)."""
+    stmt = (
+        select(Member)
+        .join(Org, Member.org_id == Org.id)
+        .where(access.scope_filter(current_user, permission, Org.path))
+    )
+    q = q.strip()
+    if not q:
+        return stmt
+    digits = normalize_digits(q).upper()
+    if digits.isdigit() and 16 <= len(digits) <= 19:
+        card_ids = select(JingkaCard.member_id).where(
+            JingkaCard.number_hash == identity.card_hash(digits))
+        return stmt.where(Member.id.in_(card_ids))
+    if len(digits) == 18 and digits[:17].isdigit():
+        return stmt.where(Member.id_number_hash == identity.id_hash(digits))
+    if digits.isdigit() and len(digits) == 11:
+        return stmt.where(Member.mobile == digits)
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return stmt.where(Member.name.like(f"%{escaped}%", escape="\\"))
+
+
+@bp.route("/members")
+def members() -> Any:
+    require("core.members.view")
+    q = request.args.get("q", "")
+    status = request.args.get("status", "")
+    stmt = member_query(q)
+    if status in MEMBER_STATUS_LABELS:
+        stmt = stmt.where(Member.status == status)
+    page = paginate(stmt.order_by(Member.id))
+    return render_template("office/members.html", page=page, q=q, status=status,
+                           statuses=MEMBER_STATUS_LABELS)
+
+
+@bp.route("/members/export.csv")
+def export_members() -> Any:
+    require("core.members.export")
+    stmt = member_query(request.args.get("q", ""), "core.members.export").order_by(Member.id)
+    audit.record("member.export", details={"q_len": len(request.args.get("q", ""))})
+    db.session().commit()
+    factory = db.get_db().factory
+
+    def rows() -> Iterator[str]:
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["姓名", "性别", "身份证号", "手机号", "工会组织", "会籍状态", "京卡"])
+        yield "\ufeff" + buf.getvalue()
+        with factory() as s:
+            for m in s.scalars(stmt.execution_options(yield_per=1000)).unique():
+                buf.seek(0)
+                buf.truncate()
+                card = m.active_card
+                w.writerow([m.name, "男" if m.sex == "M" else "女", m.id_number_masked,
+                            mask_mobile(m.mobile) if m.mobile else "",
+                            m.org.name, m.status_label, card.number_masked if card else ""])
+                yield buf.getvalue()
+
+    return Response(rows(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=members.csv"})
+
+
+@bp.route("/members/<int:member_id>")
+def member(member_id: int) -> Any:
+    m = access.scoped_member(current_user, member_id, "core.members.view")
+    history = db.session().scalars(
+        select(AuditLog)
+        .where(AuditLog.target_type == "member", AuditLog.target_id == str(m.id))
+        .order_by(AuditLog.id.desc())
+        .limit(20)
+    )
+    return render_template("office/member.html", member=m, history=list(history),
+                           card_form=CardForm(), may_edit=access.can(
+                               current_user, "core.members.edit", m.org),
+                           may_cards=access.can(current_user, "core.cards.manage", m.org))
+
+
+class MemberForm(FlaskForm):
+    name = StringField("姓名", validators=[DataRequired(), Length(max=100)])
+    mobile = StringField("手机号")
+    org_id = SelectField("工会组织", coerce=int)
+    status = SelectField("会籍状态", choices=list(MEMBER_STATUS_LABELS.items()))
+
+
+def _org_choices(permission: str) -> list[tuple[int, str]]:
+    stmt = select(Org).where(access.scope_filter(current_user, permission, Org.path))
+    return [(o.id, f"{'　' * o.depth}{o.name}") for o in db.session().scalars(
+        stmt.order_by(Org.path))]
+
+
+@bp.route("/members/<int:member_id>/edit", methods=["GET", "POST"])
+def edit_member(member_id: int) -> Any:
+    m = access.scoped_member(current_user, member_id, "core.members.edit")
+    form = MemberForm(obj=m)
+    form.org_id.choices = _org_choices("core.members.edit")
+    if form.validate_on_submit():
+        try:
+            mobile = validate_mobile(form.mobile.data) if form.mobile.data else None
+        except InvalidNumber as exc:
+            form.mobile.errors = [exc.reason]
+            return render_template("office/member_edit.html", form=form, member=m), 400
+        target = access.scoped_org(current_user, form.org_id.data, "core.members.edit")
+        changes = {}
+        for field, new in (("name", form.name.data.strip()), ("mobile", mobile),
+                           ("org_id", target.id), ("status", form.status.data)):
+            if getattr(m, field) != new:
+                changes[field] = "*" if field == "mobile" else str(new)
+                setattr(m, field, new)
+        if changes:
+            if "status" in changes and m.status != MemberStatus.ACTIVE and not m.left_on:
+                m.left_on = date.today()
+            audit.record("member.update", target_type="member", target_id=m.id,
+                         org_path=target.path, details=changes)
+            db.session().commit()
+            flash("会员信息已保存", "success")
+        return redirect(url_for("office.member", member_id=m.id))
+    return render_template("office/member_edit.html", form=form, member=m)
+
+
+class CardForm(FlaskForm):
+    new_number = StringField("新卡号")
+
+
+@bp.route("/members/<int:member_id>/cards/<int:card_id>/<action>", methods=["POST"])
+def card_action(member_id: int, card_id: int, action: str) -> Any:
+    m = access.scoped_member(current_user, member_id, "core.cards.manage")
+    s = db.session()
+    card = s.scalar(select(JingkaCard).where(JingkaCard.id == card_id,
+                                             JingkaCard.member_id == m.id))
+    if card is None or action not in {"lost", "replace"}:
+        abort(404)
+    form = CardForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        if action == "lost":
+            identity.report_lost(s, card)
+            msg = "已挂失"
+        else:
+            new = identity.replace_card(s, card, form.new_number.data or "")
+            msg = f"已补卡，新卡号 {new.number_masked}"
+        s.commit()
+        flash(msg, "success")
+    except identity.IdentityError as exc:
+        s.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("office.member", member_id=m.id))

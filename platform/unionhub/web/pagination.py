@@ -1,0 +1,44 @@
+"""Uniform offset pagination over a SQLAlchemy select."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, request
+from sqlalchemy import Select, func, select
+
+from unionhub import db
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def paginate(stmt: Select[Any], per_page: int | None = None, scalars: bool = True) -> Page:
+    per_page = per_page or int(current_app.config["PAGE_SIZE"])
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    s = db.session()
+    total = s.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = s.execute(stmt.limit(per_page).offset((page - 1) * per_page))
+    items = list(rows.scalars().unique()) if scalars else list(rows.all())
+    return Page(items, page, per_page, int(total))
