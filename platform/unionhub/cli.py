@@ -37,13 +37,18 @@ def serve(host: str | None, port: int | None, threads: int) -> None:
     """Serve the platform with waitress (a production WSGI server)."""
     from waitress import serve as waitress_serve
 
+    require_db()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if not app.extensions["unionhub"].db_ready:
-        raise click.ClickException("数据库未初始化，请先运行 `unionhub db upgrade`")
     host = host or app.config["HOST"]
     port = port or int(app.config["PORT"])
     click.echo(f"UnionHub serving on http://{host}:{port}/  (Ctrl+C to stop)")
     waitress_serve(app, host=host, port=port, threads=threads, ident="UnionHub")
+
+
+def require_db() -> None:
+    if not current_app.extensions["unionhub"].db_ready:
+        raise click.ClickException("数据库未初始化，请先运行 `unionhub db upgrade` "
+                                   "(database not initialised: run `unionhub db upgrade`)")
 
 
 # --- db ----------------------------------------------------------------------------------
@@ -96,6 +101,7 @@ def plugins() -> None:
 @plugins.command("list")
 @with_appcontext
 def plugins_list() -> None:
+    require_db()
     from sqlalchemy import select
 
     from unionhub.plugins.models import PluginRecord
@@ -127,6 +133,7 @@ def plugins_list() -> None:
 
 
 def _set(name: str, enabled: bool) -> None:
+    require_db()
     from unionhub.audit import service as audit
     from unionhub.plugins import state
     from unionhub.plugins.discovery import PluginError
@@ -164,6 +171,7 @@ def plugins_disable(name: str) -> None:
 @with_appcontext
 def plugins_uninstall(name: str, purge: bool, yes: bool) -> None:
     """Forget a plugin. Data stays unless --purge, which drops its tables and says so."""
+    require_db()
     from unionhub.plugins import uninstall
 
     ext = current_app.extensions["unionhub"]
@@ -192,6 +200,7 @@ def orgs() -> None:
 @with_appcontext
 def orgs_import(file: Path, dry_run: bool) -> None:
     """Load the 工会组织 file (CSV or XLSX); all rows or none."""
+    require_db()
     from unionhub.audit import service as audit
     from unionhub.orgs.service import import_orgs
 
@@ -219,6 +228,7 @@ def orgs_import(file: Path, dry_run: bool) -> None:
 @with_appcontext
 def demo(members: int, seed: int, if_empty: bool) -> None:
     """Seed a believable union system into an empty database."""
+    require_db()
     from unionhub.demo import seed_demo
 
     try:
@@ -238,6 +248,7 @@ def demo(members: int, seed: int, if_empty: bool) -> None:
 @with_appcontext
 def create_admin(username: str, display_name: str, password: str | None) -> None:
     """Create a platform admin account granted the admin role at the root org."""
+    require_db()
     from unionhub.identity.admin import AdminError, create_platform_admin
 
     password = password or os.environ.get("UNIONHUB_ADMIN_PASSWORD")

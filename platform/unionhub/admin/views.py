@@ -276,7 +276,7 @@ def revoke(grant_id: int) -> Any:
 
 # --- audit -------------------------------------------------------------------------------
 
-@bp.route("/audit")
+@bp.route("/audit", endpoint="audit")
 def audit_log() -> Any:
     require("core.audit.view")
     visible = access.scope_filter(current_user, "core.audit.view", AuditLog.org_path)

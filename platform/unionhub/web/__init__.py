@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, abort, jsonify, redirect, render_template, request, url_for
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from unionhub import db
 from unionhub.access import service as access
 from unionhub.identity.models import Account
+from unionhub.plugins.discovery import PluginError
 from unionhub.plugins.registry import CORE
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,8 @@ def init_web(app: Flask) -> None:
     from unionhub.web import formatting
 
     formatting.register(app)
-    app.jinja_env.globals.update(slot=render_slot, nav_items=nav_items, can=can)
+    app.jinja_env.globals.update(slot=render_slot, nav_items=nav_items, can=can,
+                                  get_locale=get_locale)
     ext = app.extensions["unionhub"]
 
     @app.before_request
@@ -156,3 +158,9 @@ def init_web(app: Flask) -> None:
         app.register_blueprint(bp)
     for _plugin, prefix, bp in ext.registries.blueprints:
         app.register_blueprint(bp, url_prefix=prefix)
+    endpoints = set(app.view_functions)
+    for items in ext.registries.nav.values():
+        for plugin, item in items:
+            if item.endpoint not in endpoints:
+                raise PluginError(f"插件 {plugin}: nav item {item.key} points to unknown "
+                                  f"endpoint {item.endpoint}")

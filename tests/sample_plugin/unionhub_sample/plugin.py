@@ -1,0 +1,126 @@
+"""Entry point module: the manifest and hook implementations, nothing heavy at import."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from unionhub import hookimpl
+from unionhub.contrib import (
+    BlueprintSpec,
+    CliGroup,
+    DashboardWidget,
+    DatabaseSpec,
+    DemoSeeder,
+    Manifest,
+    NavItem,
+    Permission,
+    ProfilePanel,
+    RoleGrantDefault,
+    SettingSpec,
+    SlotContribution,
+    SlotDecl,
+)
+
+MANIFEST = Manifest(
+    name="sample",
+    title="示例插件",
+    requires_core=">=0.1,<1",
+    migrations="unionhub_sample:migrations",
+    description="Shows every kind of contribution a plugin can make.",
+)
+
+CONFIGURED: list[str] = []
+
+
+@hookimpl
+def unionhub_configure(app) -> None:  # type: ignore[no-untyped-def]
+    CONFIGURED.append(app.import_name)
+    app.jinja_env.filters["sample_shout"] = lambda s: f"{s}!"
+
+
+@hookimpl
+def unionhub_database() -> DatabaseSpec:
+    from unionhub_sample.models import SampleNote
+
+    return DatabaseSpec(models=(SampleNote,))
+
+
+@hookimpl
+def unionhub_blueprints() -> Sequence[BlueprintSpec]:
+    from unionhub_sample.views import api, web
+
+    return [BlueprintSpec("web", web), BlueprintSpec("api", api)]
+
+
+@hookimpl
+def unionhub_permissions() -> Sequence[Permission]:
+    return [Permission("notes.write", "写示例笔记")]
+
+
+@hookimpl
+def unionhub_roles() -> Sequence[RoleGrantDefault]:
+    return [
+        RoleGrantDefault("member", ("notes.write",)),
+        RoleGrantDefault("sample_editor", ("notes.write",), label="示例编辑"),
+    ]
+
+
+@hookimpl
+def unionhub_nav_items() -> Sequence[NavItem]:
+    return [NavItem("main", "notes", "示例笔记", "sample.index", icon="📝", priority=50)]
+
+
+@hookimpl
+def unionhub_slots() -> Sequence[SlotDecl]:
+    return [SlotDecl("sample.page.footer", "Below the sample page")]
+
+
+@hookimpl
+def unionhub_slot_contributions() -> Sequence[SlotContribution]:
+    from markupsafe import Markup
+
+    return [
+        SlotContribution("home.main", "teaser",
+                         lambda **_: Markup('<section class="card" id="sample-teaser">'
+                                            "示例插件的首页区块</section>")),
+        SlotContribution("sample.page.footer", "footer", lambda **_: "footer-from-slot"),
+    ]
+
+
+@hookimpl
+def unionhub_profile_panels() -> Sequence[ProfilePanel]:
+    return [ProfilePanel("notes", "我的示例笔记",
+                         lambda member=None, account=None, **_: f"sample-panel:{account.id}")]
+
+
+@hookimpl
+def unionhub_dashboard_widgets() -> Sequence[DashboardWidget]:
+    return [DashboardWidget("officer", "notes", "示例统计", lambda **_: "sample-widget",
+                            permission="core.office")]
+
+
+@hookimpl
+def unionhub_settings() -> Sequence[SettingSpec]:
+    return [
+        SettingSpec("greeting", "问候语", default="你好"),
+        SettingSpec("max_notes", "每人笔记上限", type="int", default=10,
+                    env="UNIONHUB_SAMPLE_MAX_NOTES"),
+    ]
+
+
+@hookimpl
+def unionhub_cli() -> Sequence[CliGroup]:
+    from unionhub_sample.cli import sample
+
+    return [CliGroup(sample)]
+
+
+@hookimpl
+def unionhub_demo_seeders() -> Sequence[DemoSeeder]:
+    def seed(session, ctx) -> None:  # type: ignore[no-untyped-def]
+        from unionhub_sample.models import SampleNote
+
+        session.add(SampleNote(member_id=ctx.member_ids[0], text="演示笔记"))
+        ctx.lines.append("示例插件: 1 条演示笔记")
+
+    return [DemoSeeder("notes", seed)]
