@@ -124,3 +124,10 @@ def post_form(client: FlaskClient, url: str, data: dict[str, Any], *, form_url: 
 
 def login(client: FlaskClient, identifier: str, password: str = PASSWORD) -> Any:
     return post_form(client, "/auth/login", {"identifier": identifier, "password": password})
+
+
+def cli(app: Any, *args: str) -> Any:
+    """Run the ``unionhub`` command against ``app`` (core and plugin commands)."""
+    from unionhub.cli import main
+
+    return app.test_cli_runner().invoke(main, args=list(args))

@@ -31,19 +31,23 @@ class AuthError(Exception):
 def find_account(session: Session, identifier: str) -> Account | None:
     """Resolve what the user typed to an account (or None). Kind is decided by shape."""
     raw = identifier.strip()
-    digits = normalize_digits(raw).upper()
-    if digits.isdigit() and len(digits) == 11 and digits.startswith("1"):
-        members = identity.find_by_mobile(digits, session)
-        # A mobile shared by several members cannot identify one of them.
-        member = members[0] if len(members) == 1 else None
-    elif len(digits) == 18 and digits[:17].isdigit():
-        member = identity.find_by_id_number(digits, session)
-    elif digits.isdigit() and 16 <= len(digits) <= 19:
-        found = identity.find_by_card(digits, session)
-        # A lost, replaced or closed card no longer signs anyone in.
-        member = found.member if found and found.card.status == CardStatus.ACTIVE else None
-    else:
+    kinds = identity.identifier_kinds(raw)
+    if not kinds:
         return session.scalar(select(Account).where(Account.username == raw))
+    member = None
+    for kind in kinds:
+        if kind == "mobile":
+            members = identity.find_by_mobile(raw, session)
+            # A mobile shared by several members cannot identify one of them.
+            member = members[0] if len(members) == 1 else None
+        elif kind == "id":
+            member = identity.find_by_id_number(raw, session)
+        else:
+            found = identity.find_by_card(raw, session)
+            # A lost, replaced or closed card no longer signs anyone in.
+            member = found.member if found and found.card.status == CardStatus.ACTIVE else None
+        if member is not None:
+            break
     if member is None or member.status != MemberStatus.ACTIVE:
         return None
     return session.scalar(select(Account).where(Account.member_id == member.id))

@@ -23,6 +23,7 @@ from unionhub.identity.numbers import (
     id_sex,
     mask_card_number,
     mask_id_number,
+    normalize_digits,
     validate_card_number,
     validate_id_number,
     validate_mobile,
@@ -71,6 +72,20 @@ class CardLookup:
     @property
     def current_card(self) -> JingkaCard | None:
         return self.member.active_card
+
+
+def identifier_kinds(raw: str) -> tuple[str, ...]:
+    """What a typed identifier may be, most specific first: an 18-digit number can be an ID
+    or a 18-digit card; 11 digits starting with 1 is a mobile."""
+    digits = normalize_digits(raw).upper()
+    if len(digits) == 11 and digits.isdigit() and digits.startswith("1"):
+        return ("mobile",)
+    kinds: list[str] = []
+    if len(digits) == 18 and digits[:17].isdigit():
+        kinds.append("id")
+    if digits.isdigit() and 16 <= len(digits) <= 19:
+        kinds.append("card")
+    return tuple(kinds)
 
 
 def find_by_card(number: str, session: Session | None = None) -> CardLookup | None:

@@ -17,6 +17,7 @@ from unionhub.access import service as access
 from unionhub.identity.models import Account
 from unionhub.plugins.discovery import PluginError
 from unionhub.plugins.registry import CORE
+from unionhub.web.pagination import page_url
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
@@ -103,7 +104,7 @@ def init_web(app: Flask) -> None:
 
     formatting.register(app)
     app.jinja_env.globals.update(slot=render_slot, nav_items=nav_items, can=can,
-                                  get_locale=get_locale)
+                                  get_locale=get_locale, page_url=page_url)
     ext = app.extensions["unionhub"]
 
     @app.before_request

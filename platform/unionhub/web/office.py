@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -64,30 +64,53 @@ def member_query(q: str, permission: str = "core.members.view") -> Select[Any]:
     q = q.strip()
     if not q:
         return stmt
-    digits = normalize_digits(q).upper()
-    if digits.isdigit() and 16 <= len(digits) <= 19:
-        card_ids = select(JingkaCard.member_id).where(
-            JingkaCard.number_hash == identity.card_hash(digits))
-        return stmt.where(Member.id.in_(card_ids))
-    if len(digits) == 18 and digits[:17].isdigit():
-        return stmt.where(Member.id_number_hash == identity.id_hash(digits))
-    if digits.isdigit() and len(digits) == 11:
-        return stmt.where(Member.mobile == digits)
+    kinds = identity.identifier_kinds(q)
+    if kinds:
+        digits = normalize_digits(q).upper()
+        clauses = []
+        if "mobile" in kinds:
+            clauses.append(Member.mobile == digits)
+        if "id" in kinds:
+            clauses.append(Member.id_number_hash == identity.id_hash(digits))
+        if "card" in kinds:
+            clauses.append(Member.id.in_(select(JingkaCard.member_id).where(
+                JingkaCard.number_hash == identity.card_hash(digits))))
+        return stmt.where(or_(*clauses))
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return stmt.where(Member.name.like(f"%{escaped}%", escape="\\"))
 
 
-@bp.route("/members")
+def is_identifier(q: str) -> bool:
+    """Card, ID and mobile numbers: looked up by POST so they never enter URLs or logs."""
+    return bool(identity.identifier_kinds(q))
+
+
+@bp.route("/members", methods=["GET", "POST"])
 def members() -> Any:
     require("core.members.view")
+    if request.method == "POST":
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        q = request.form.get("q", "").strip()
+        if not is_identifier(q):
+            return redirect(url_for(".members", q=q or None))
+        ids = db.session().scalars(member_query(q).with_only_columns(Member.id)).all()
+        if len(ids) == 1:
+            return redirect(url_for(".member", member_id=ids[0]))
+        if ids:
+            flash(f"找到 {len(ids)} 名会员使用该手机号，请用卡号或身份证号查找", "info")
+        else:
+            flash("没有找到会员（或不在您的管辖范围内）", "info")
+        return redirect(url_for(".members"))
     q = request.args.get("q", "")
     status = request.args.get("status", "")
     stmt = member_query(q)
     if status in MEMBER_STATUS_LABELS:
         stmt = stmt.where(Member.status == status)
     page = paginate(stmt.order_by(Member.id))
-    return render_template("office/members.html", page=page, q=q, status=status,
-                           statuses=MEMBER_STATUS_LABELS)
+    return render_template("office/members.html", page=page,
+                           q="" if is_identifier(q) else q, status=status,
+                           statuses=MEMBER_STATUS_LABELS, search_form=FlaskForm())
 
 
 @bp.route("/members/export.csv")

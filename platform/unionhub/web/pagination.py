@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, request, url_for
 from sqlalchemy import Select, func, select
 
 from unionhub import db
@@ -42,3 +42,9 @@ def paginate(stmt: Select[Any], per_page: int | None = None, scalars: bool = Tru
     rows = s.execute(stmt.limit(per_page).offset((page - 1) * per_page))
     items = list(rows.scalars().unique()) if scalars else list(rows.all())
     return Page(items, page, per_page, int(total))
+
+
+def page_url(number: int) -> str:
+    """The current URL with ``page`` replaced (a Jinja global)."""
+    args = {**(request.view_args or {}), **request.args.to_dict(), "page": number}
+    return url_for(request.endpoint or "web.home", **args)
