@@ -10,6 +10,7 @@ import re
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from unionhub.security.crypto import DecryptionError, FieldCipher, generate_key, load_key
 
 ENC_KEY = bytes(range(32))

@@ -6,6 +6,7 @@ import pickle
 from datetime import date, timedelta
 
 import pytest
+
 from unionhub.identity.numbers import (
     DEFAULT_JINGKA_BINS,
     InvalidNumber,
