@@ -11,7 +11,8 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import selectinload
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -22,6 +23,7 @@ from unionhub.audit.models import AuditLog
 from unionhub.identity import service as identity
 from unionhub.identity.models import (
     MEMBER_STATUS_LABELS,
+    CardStatus,
     JingkaCard,
     Member,
     MemberStatus,
@@ -107,7 +109,7 @@ def members() -> Any:
     stmt = member_query(q)
     if status in MEMBER_STATUS_LABELS:
         stmt = stmt.where(Member.status == status)
-    page = paginate(stmt.order_by(Member.id))
+    page = paginate(stmt.options(selectinload(Member.cards)).order_by(Member.id))
     return render_template("office/members.html", page=page,
                            q="" if is_identifier(q) else q, status=status,
                            statuses=MEMBER_STATUS_LABELS, search_form=FlaskForm())
@@ -116,7 +118,14 @@ def members() -> Any:
 @bp.route("/members/export.csv")
 def export_members() -> Any:
     require("core.members.export")
-    stmt = member_query(request.args.get("q", ""), "core.members.export").order_by(Member.id)
+    stmt = (
+        member_query(request.args.get("q", ""), "core.members.export")
+        .outerjoin(JingkaCard, and_(JingkaCard.member_id == Member.id,
+                                    JingkaCard.status == CardStatus.ACTIVE))
+        .with_only_columns(Member.name, Member.sex, Member.id_number_masked, Member.mobile,
+                           Org.name, Member.status, JingkaCard.number_masked)
+        .order_by(Member.id)
+    )
     audit.record("member.export", details={"q_len": len(request.args.get("q", ""))})
     db.session().commit()
     factory = db.get_db().factory
@@ -127,13 +136,14 @@ def export_members() -> Any:
         w.writerow(["姓名", "性别", "身份证号", "手机号", "工会组织", "会籍状态", "京卡"])
         yield "\ufeff" + buf.getvalue()
         with factory() as s:
-            for m in s.scalars(stmt.execution_options(yield_per=1000)).unique():
+            for name, sex, id_masked, mobile, org, status, card in s.execute(
+                stmt.execution_options(yield_per=1000)
+            ):
                 buf.seek(0)
                 buf.truncate()
-                card = m.active_card
-                w.writerow([m.name, "男" if m.sex == "M" else "女", m.id_number_masked,
-                            mask_mobile(m.mobile) if m.mobile else "",
-                            m.org.name, m.status_label, card.number_masked if card else ""])
+                w.writerow([name, "男" if sex == "M" else "女", id_masked,
+                            mask_mobile(mobile) if mobile else "", org,
+                            MEMBER_STATUS_LABELS.get(status, status), card or ""])
                 yield buf.getvalue()
 
     return Response(rows(), mimetype="text/csv",
@@ -194,7 +204,8 @@ def edit_member(member_id: int) -> Any:
             db.session().commit()
             flash("会员信息已保存", "success")
         return redirect(url_for("office.member", member_id=m.id))
-    return render_template("office/member_edit.html", form=form, member=m)
+    status = 400 if request.method == "POST" else 200
+    return render_template("office/member_edit.html", form=form, member=m), status
 
 
 class CardForm(FlaskForm):
