@@ -32,7 +32,7 @@ class CardStatus(StrEnum):
     CLOSED = "closed"  # 注销
 
 
-CARD_STATUS_LABELS = {"active": "正常", "lost": "挂失", "replaced": "已换卡", "closed": "注销"}
+CARD_STATUS_LABELS = {"active": "正常", "lost": "已挂失", "replaced": "已换卡", "closed": "注销"}
 
 
 class Member(Base):

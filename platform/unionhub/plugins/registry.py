@@ -117,8 +117,10 @@ def _framed(title: str, render: Any, permission: str | None = None) -> Any:
         body = render(**ctx)
         if not body:
             return None
+        from flask_babel import gettext
+
         return Markup('<section class="card panel"><h2>{}</h2>{}</section>').format(
-            title, body if isinstance(body, Markup) else Markup.escape(body)
+            gettext(title), body if isinstance(body, Markup) else Markup.escape(body)
         )
 
     return frame
