@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from unionhub import db
@@ -210,11 +210,26 @@ def issue_card(session: Session, member: Member, number: str, *, audit_it: bool 
     return card
 
 
+def _transition(session: Session, card: JingkaCard, allowed: tuple[str, ...], new: str
+                ) -> None:
+    """Move a card to ``new`` only if it is still in one of ``allowed`` states: one
+    conditional UPDATE, so two officers acting at once cannot both succeed."""
+    result = session.execute(
+        update(JingkaCard)
+        .where(JingkaCard.id == card.id, JingkaCard.status.in_(allowed))
+        .values(status=new, status_changed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(card)
+        raise IdentityError(f"该卡状态已变为「{card.status_label}」，请刷新后重试")
+    session.refresh(card)
+
+
 def report_lost(session: Session, card: JingkaCard) -> JingkaCard:
     if card.status != CardStatus.ACTIVE:
         raise IdentityError(f"该卡状态为「{card.status_label}」，不能挂失")
-    card.status = CardStatus.LOST
-    card.status_changed_at = utcnow()
+    _transition(session, card, (CardStatus.ACTIVE,), CardStatus.LOST)
     audit.record("card.report_lost", target_type="member", target_id=card.member_id,
                  org_path=card.member.org.path, details={"card": card.number_masked},
                  session=session)
@@ -228,9 +243,8 @@ def replace_card(session: Session, old: JingkaCard, new_number: str) -> JingkaCa
         raise IdentityError(f"该卡状态为「{old.status_label}」，不能补卡")
     member = old.member
     checked = _checked_number(session, new_number)
-    old.status = CardStatus.REPLACED
-    old.status_changed_at = utcnow()
-    session.flush()  # free the one-active-card slot before the new card is inserted
+    # Frees the one-active-card slot before the new card is inserted.
+    _transition(session, old, (CardStatus.ACTIVE, CardStatus.LOST), CardStatus.REPLACED)
     new = _new_card(session, member, *checked)
     session.flush()
     old.replaced_by = new

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
@@ -235,4 +236,8 @@ def card_action(member_id: int, card_id: int, action: str) -> Any:
     except identity.IdentityError as exc:
         s.rollback()
         flash(str(exc), "error")
+    except IntegrityError:
+        # Lost a race: someone else registered that number or changed the card meanwhile.
+        s.rollback()
+        flash("该卡刚被他人处理，或新卡号已被使用，请刷新后重试", "error")
     return redirect(url_for("office.member", member_id=m.id))
