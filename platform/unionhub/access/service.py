@@ -92,6 +92,14 @@ def permissions_of(account: Account) -> set[str]:
     return perms
 
 
+def require(permission: str) -> None:
+    """Abort with 403 unless the signed-in user holds ``permission`` somewhere."""
+    from flask_login import current_user
+
+    if not can(current_user, permission):
+        abort(403)
+
+
 def scoped_member(account: Account, member_id: int, permission: str) -> Member:
     """Fetch a member the account may act on, or 404 — never reveal that it exists."""
     m = db.session().scalar(

@@ -40,11 +40,6 @@ from unionhub.web.pagination import paginate
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def require(permission: str) -> None:
-    if not access.can(current_user, permission):
-        abort(403)
-
-
 @bp.before_request
 @login_required
 def _signed_in() -> None:
@@ -53,7 +48,7 @@ def _signed_in() -> None:
 
 @bp.route("/")
 def home() -> Any:
-    require("core.plugins.manage")
+    access.require("core.plugins.manage")
     return render_template("admin/home.html")
 
 
@@ -65,7 +60,7 @@ class EmptyForm(FlaskForm):
 
 @bp.route("/plugins")
 def plugins() -> Any:
-    require("core.plugins.manage")
+    access.require("core.plugins.manage")
     ext = current_app.extensions["unionhub"]
     s = db.session()
     records = {r.name: r for r in s.scalars(select(plugin_state.PluginRecord))}
@@ -76,7 +71,7 @@ def plugins() -> Any:
 
 @bp.route("/plugins/<name>/<action>", methods=["POST"])
 def plugin_action(name: str, action: str) -> Any:
-    require("core.plugins.manage")
+    access.require("core.plugins.manage")
     if action not in ("enable", "disable") or not EmptyForm().validate_on_submit():
         abort(400)
     ext = current_app.extensions["unionhub"]
@@ -123,7 +118,7 @@ def _orgs_in_scope(permission: str) -> list[Org]:
 
 @bp.route("/orgs", methods=["GET", "POST"], endpoint="orgs")
 def orgs_page() -> Any:
-    require("core.orgs.view")
+    access.require("core.orgs.view")
     may_manage = access.can(current_user, "core.orgs.manage")
     tree = _orgs_in_scope("core.orgs.view")
     form = OrgForm()
@@ -131,7 +126,7 @@ def orgs_page() -> Any:
     form.parent_id.choices = [(0, "（无：市总工会）")] + [
         (o.id, f"{'　' * o.depth}{o.name}") for o in managed]
     if request.method == "POST":
-        require("core.orgs.manage")
+        access.require("core.orgs.manage")
         if form.validate_on_submit():
             parent = (access.scoped_org(current_user, form.parent_id.data, "core.orgs.manage")
                       if form.parent_id.data else None)
@@ -157,7 +152,7 @@ def orgs_page() -> Any:
 
 @bp.route("/orgs/<int:org_id>/move", methods=["GET", "POST"])
 def move_org(org_id: int) -> Any:
-    require("core.orgs.manage")
+    access.require("core.orgs.manage")
     org = access.scoped_org(current_user, org_id, "core.orgs.manage")
     form = MoveForm()
     form.parent_id.choices = [(o.id, f"{'　' * o.depth}{o.name}")
@@ -179,7 +174,7 @@ def move_org(org_id: int) -> Any:
 
 @bp.route("/orgs/import", methods=["POST"])
 def import_orgs() -> Any:
-    require("core.plugins.manage")
+    access.require("core.plugins.manage")
     if not EmptyForm().validate_on_submit():
         abort(400)
     upload = request.files.get("file")
@@ -214,7 +209,7 @@ class GrantForm(FlaskForm):
 
 @bp.route("/roles", methods=["GET", "POST"])
 def roles() -> Any:
-    require("core.roles.manage")
+    access.require("core.roles.manage")
     reg = current_app.extensions["unionhub"].registries
     form = GrantForm()
     grantable = {n: r for n, r in reg.roles.items() if n != "member"}
@@ -254,7 +249,7 @@ def roles() -> Any:
 
 @bp.route("/roles/grants/<int:grant_id>/revoke", methods=["POST"])
 def revoke(grant_id: int) -> Any:
-    require("core.roles.manage")
+    access.require("core.roles.manage")
     if not EmptyForm().validate_on_submit():
         abort(400)
     s = db.session()
@@ -278,7 +273,7 @@ def revoke(grant_id: int) -> Any:
 
 @bp.route("/audit", endpoint="audit")
 def audit_log() -> Any:
-    require("core.audit.view")
+    access.require("core.audit.view")
     visible = access.scope_filter(current_user, "core.audit.view", AuditLog.org_path)
     if access.can(current_user, "core.plugins.manage"):
         visible = or_(visible, AuditLog.org_path.is_(None))  # platform-wide entries
@@ -309,7 +304,7 @@ def audit_log() -> Any:
 
 @bp.route("/settings", methods=["GET", "POST"], endpoint="settings")
 def settings_page() -> Any:
-    require("core.settings.manage")
+    access.require("core.settings.manage")
     reg = current_app.extensions["unionhub"].registries
     form = EmptyForm()
     errors: dict[str, str] = {}

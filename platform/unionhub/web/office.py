@@ -41,15 +41,10 @@ from unionhub.web.pagination import paginate
 bp = Blueprint("office", __name__, url_prefix="/office")
 
 
-def require(permission: str) -> None:
-    if not access.can(current_user, permission):
-        abort(403)
-
-
 @bp.before_request
 @login_required
 def _officers_only() -> None:
-    require("core.office")
+    access.require("core.office")
 
 
 @bp.route("/")
@@ -90,7 +85,7 @@ def is_identifier(q: str) -> bool:
 
 @bp.route("/members", methods=["GET", "POST"])
 def members() -> Any:
-    require("core.members.view")
+    access.require("core.members.view")
     if request.method == "POST":
         if not FlaskForm().validate_on_submit():
             abort(400)
@@ -118,7 +113,7 @@ def members() -> Any:
 
 @bp.route("/members/export.csv")
 def export_members() -> Any:
-    require("core.members.export")
+    access.require("core.members.export")
     stmt = (
         member_query(request.args.get("q", ""), "core.members.export")
         .outerjoin(JingkaCard, and_(JingkaCard.member_id == Member.id,
