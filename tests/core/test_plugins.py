@@ -255,3 +255,20 @@ def db_audit_action():
     from unionhub.audit.models import AuditLog
 
     return AuditLog.action
+
+
+def test_admin_page_uninstalls_and_purges_only_when_confirmed(make_app, world):
+    app = make_app()
+    c = app.test_client()
+    login(c, "admin")
+    r = post_form(c, "/admin/plugins/sample/uninstall", {"purge": "on", "confirm": "wrong"},
+                  form_url="/admin/plugins", follow_redirects=True)
+    assert "输入插件名" in r.get_data(as_text=True)
+    with app.app_context():
+        assert inspect(db.get_db().engine).has_table("sample_note")
+        assert db.session().get(PluginRecord, "sample") is not None
+    r = post_form(c, "/admin/plugins/sample/uninstall", {"purge": "on", "confirm": "sample"},
+                  form_url="/admin/plugins", follow_redirects=True)
+    assert "sample_note" in r.get_data(as_text=True)
+    with app.app_context():
+        assert not inspect(db.get_db().engine).has_table("sample_note")

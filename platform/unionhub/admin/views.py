@@ -93,6 +93,30 @@ def plugin_action(name: str, action: str) -> Any:
     return redirect(url_for("admin.plugins"))
 
 
+@bp.route("/plugins/<name>/uninstall", methods=["POST"])
+def plugin_uninstall(name: str) -> Any:
+    """Forget a disabled plugin; with ``purge`` (and the confirmation box) drop its data."""
+    from unionhub.plugins import uninstall
+
+    access.require("core.plugins.manage")
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    purge = request.form.get("purge") == "on"
+    if purge and request.form.get("confirm") != name:
+        flash(f"删除数据需要在确认框中输入插件名 {name}", "error")
+        return redirect(url_for("admin.plugins"))
+    ext = current_app.extensions["unionhub"]
+    try:
+        p = uninstall.plan(db.get_db().engine, ext.installed, name, purge)
+        uninstall.execute(db.get_db(), p)
+    except (uninstall.UninstallError, PluginError) as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.plugins"))
+    ext.state.invalidate()
+    flash("；".join(p.describe()) + "。已完成", "success")
+    return redirect(url_for("admin.plugins"))
+
+
 # --- orgs --------------------------------------------------------------------------------
 
 class OrgForm(FlaskForm):
