@@ -22,12 +22,19 @@ fi
 "${PIP[@]}" "${targets[@]}"
 .venv/bin/pybabel compile --statistics -d platform/unionhub/translations >/dev/null
 
-if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    echo "installing Debian's chromium for the browser tests"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
-  else
-    echo "warning: chromium is not installed (apt-get install chromium chromium-driver);" \
-         "browser tests will be skipped" >&2
+if [ "${1:-}" = "--test" ]; then
+  # Browser tests: Debian's Chromium (never a downloaded browser) and a Chinese font so
+  # screenshots are readable.
+  missing=()
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium chromium-driver)
+  fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+      echo "installing ${missing[*]} for the browser tests"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+      echo "warning: missing ${missing[*]} (apt-get install them); browser tests may skip" >&2
+    fi
   fi
 fi

@@ -123,12 +123,7 @@ def plugins_list() -> None:
         else:
             status = "disabled" if name not in ext.loaded else "disabled (restart to unload)"
         version = item.version if item else (rec.version if rec else "?")
-        hooks = ", ".join(h.removeprefix("unionhub_")
-                          for h in ext.registries.hooks_by_plugin.get(name, []))
-        if item and item.ok and not hooks:
-            hooks = ", ".join(sorted(
-                n.removeprefix("unionhub_") for n in dir(item.module) if n.startswith("unionhub_")
-            ))
+        hooks = ", ".join(h.removeprefix("unionhub_") for h in item.hook_names()) if item else ""
         click.echo(f"{name:16} {version:10} {status:28} hooks: {hooks or '-'}")
 
 

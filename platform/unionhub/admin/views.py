@@ -65,7 +65,7 @@ def plugins() -> Any:
     s = db.session()
     records = {r.name: r for r in s.scalars(select(plugin_state.PluginRecord))}
     return render_template("admin/plugins.html", installed=ext.installed, records=records,
-                           loaded=set(ext.loaded), hooks=ext.registries.hooks_by_plugin,
+                           loaded=set(ext.loaded),
                            form=EmptyForm())
 
 

@@ -45,6 +45,12 @@ class Discovered:
     def ok(self) -> bool:
         return self.error is None
 
+    def hook_names(self) -> list[str]:
+        """Hooks the plugin implements (read from its module; works while disabled)."""
+        if self.module is None:
+            return []
+        return sorted(n for n in dir(self.module) if n.startswith("unionhub_"))
+
     @property
     def title(self) -> str:
         return self.manifest.title if self.manifest else self.name

@@ -35,6 +35,7 @@ from unionhub.contrib import (
 from unionhub.plugins.discovery import PluginError
 
 CORE = "core"
+SERVICE_HOOKS: tuple[str, ...] = ()
 URL_PREFIX = {"web": "/{p}", "mobile": "/m/{p}", "api": "/api/v1/{p}", "admin": "/admin/{p}"}
 
 
@@ -70,7 +71,10 @@ class Registries:
     cli: list[tuple[str, click.Group]] = field(default_factory=list)
     seeders: list[tuple[str, DemoSeeder]] = field(default_factory=list)
     models: dict[str, tuple[type, ...]] = field(default_factory=dict)
-    hooks_by_plugin: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    #: Contributions to the core services (jobs, search, notifications, imports), in load
+    #: order; each service validates its own when it is set up.
+    services: dict[str, list[tuple[str, Any]]] = field(
+        default_factory=lambda: defaultdict(list))
 
     def roles_with(self, permission: str) -> list[str]:
         return sorted(r.name for r in self.roles.values() if permission in r.permissions)
@@ -129,11 +133,6 @@ def _framed(title: str, render: Any, permission: str | None = None) -> Any:
 def build(pm: pluggy.PluginManager, order: list[str], builtin_roles: dict[str, str]) -> Registries:
     """``order`` starts with ``core``; ``builtin_roles`` maps role name to label."""
     reg = Registries(plugins=[p for p in order if p != CORE])
-    for name in order:
-        plugin = pm.get_plugin(name)
-        reg.hooks_by_plugin[name] = sorted(
-            h.name for h in pm.get_hookcallers(plugin) or []  # type: ignore[arg-type]
-        )
     for role, label in builtin_roles.items():
         reg.roles[role] = RoleDef(role, label)
 
@@ -255,4 +254,8 @@ def build(pm: pluggy.PluginManager, order: list[str], builtin_roles: dict[str, s
             (plugin, s) for s in _expect(plugin, "unionhub_demo_seeders", res, DemoSeeder)
         )
     reg.seeders.sort(key=lambda t: (order.index(t[0]), t[1].priority))
+
+    for hook in SERVICE_HOOKS:
+        for plugin, res in each(pm, hook, order):
+            reg.services[hook].extend((plugin, item) for item in res)
     return reg
