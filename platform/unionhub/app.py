@@ -91,8 +91,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         recorded=recorded,
     )
 
+    from unionhub import jobs
     from unionhub.web import init_web
 
+    jobs.init_app(app)
     init_web(app)
     for plugin, group in registries.cli:
         app.cli.add_command(group, plugin)

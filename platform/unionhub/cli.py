@@ -41,8 +41,18 @@ def serve(host: str | None, port: int | None, threads: int) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     host = host or app.config["HOST"]
     port = port or int(app.config["PORT"])
+    from unionhub.jobs.transport import EmbeddedTransport
+
+    transport = app.extensions["jobs_transport"]
+    if isinstance(transport, EmbeddedTransport):
+        transport.start()  # no broker configured: run jobs in this process
+        click.echo("background jobs: embedded runner (set UNIONHUB_BROKER_URL for Celery)")
     click.echo(f"UnionHub serving on http://{host}:{port}/  (Ctrl+C to stop)")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="UnionHub")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="UnionHub")
+    finally:
+        if isinstance(transport, EmbeddedTransport):
+            transport.stop()
 
 
 def require_db() -> None:
@@ -180,6 +190,95 @@ def plugins_uninstall(name: str, purge: bool, yes: bool) -> None:
         click.confirm("This deletes data permanently. Continue?", abort=True)
     uninstall.execute(database.get_db(), plan)
     click.secho("done. Remove the package with pip to stop it being rediscovered.", fg="green")
+
+
+# --- jobs --------------------------------------------------------------------------------
+
+@main.group()
+def jobs() -> None:
+    """Background jobs."""
+
+
+@jobs.command("list")
+@click.option("--limit", default=20, show_default=True)
+@with_appcontext
+def jobs_list(limit: int) -> None:
+    from sqlalchemy import select
+
+    from unionhub.jobs.models import Job
+
+    require_db()
+    for j in database.session().scalars(select(Job).order_by(Job.id.desc()).limit(limit)):
+        total = f"/{j.total}" if j.total else ""
+        click.echo(f"{j.id:6} {j.kind:28} {j.status:10} {j.done}{total} "
+                   f"{(j.message or '')[:40]}")
+
+
+def watch_job(job_id: int, poll: float = 0.5) -> str:
+    """Show a progress bar until the job ends; returns its final status."""
+    import time
+
+    from unionhub.jobs.models import DONE, Job
+
+    factory = database.get_db().factory
+
+    def read() -> Job:
+        with factory() as s:
+            job = s.get(Job, job_id)
+            if job is None:
+                raise click.ClickException(f"no job {job_id}")
+            return job
+
+    job = read()
+    with click.progressbar(length=job.total or 1, label=f"{job.kind} #{job_id}",
+                           show_pos=True) as bar:
+        shown = 0
+        while True:
+            job = read()
+            if job.total and bar.length != job.total:
+                bar.length = job.total
+            bar.update(max(0, job.done - shown))
+            shown = max(shown, job.done)
+            if job.status in DONE:
+                break
+            time.sleep(poll)
+    click.echo(f"{job.kind} #{job_id}: {job.status}" + (f" — {job.error}" if job.error else ""))
+    return job.status
+
+
+@jobs.command("watch")
+@click.argument("job_id", type=int)
+@with_appcontext
+def jobs_watch(job_id: int) -> None:
+    """Follow one job with a progress bar until it ends."""
+    require_db()
+    if watch_job(job_id) != "succeeded":
+        raise SystemExit(1)
+
+
+@main.command()
+@with_appcontext
+def worker() -> None:
+    """Run background jobs in the foreground without a broker (embedded runner)."""
+    import signal
+    import threading
+
+    from unionhub.jobs.transport import EmbeddedTransport
+
+    require_db()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    runner = EmbeddedTransport(app)
+    app.extensions["jobs_transport"] = runner
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    runner.start()
+    click.echo("embedded job runner started (Ctrl+C to stop)")
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runner.stop()
 
 
 # --- orgs, members, demo, admin --------------------------------------------------------

@@ -42,6 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "HOST": "127.0.0.1",
     "PORT": 5000,
     "LOG_LEVEL": "INFO",
+    "BROKER_URL": None,  # Redis or RabbitMQ URL; unset = embedded job runner
+    "BEAT_OVERRIDES": {},
 }
 
 SECRET_KEYS = ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "FIELD_HASH_KEY")

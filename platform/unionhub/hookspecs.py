@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         SlotContribution,
         SlotDecl,
     )
+    from unionhub.jobs.types import BeatEntry, JobSpec
 
 hookspec = pluggy.HookspecMarker("unionhub")
 
@@ -112,3 +113,22 @@ def unionhub_cli() -> Sequence[CliGroup]:
 @hookspec
 def unionhub_demo_seeders() -> Sequence[DemoSeeder]:
     """Return demo-data seeders run by ``unionhub demo`` after the core's own seeding."""
+
+
+# --- core services -----------------------------------------------------------------------
+# Contributions to the core services; each service validates and namespaces its own.
+
+
+@hookspec
+def unionhub_jobs() -> Sequence[JobSpec]:
+    """Return the plugin's background jobs (``unionhub.jobs.JobSpec``). Kinds are
+    namespaced ``<plugin>.<key>``; a job runs in the app context, reports progress to the
+    ``job`` table, and is refused while its plugin is disabled. Start one with
+    ``unionhub.jobs.submit("<plugin>.<key>", params, session=s, owner_id=...)``."""
+
+
+@hookspec
+def unionhub_beat() -> Sequence[BeatEntry]:
+    """Return periodic entries (``unionhub.jobs.BeatEntry``) that submit a job every
+    ``every`` seconds (once per time slot across all processes); namespaced
+    ``<plugin>.<key>`` and overridable or switched off in config ``BEAT_OVERRIDES``."""

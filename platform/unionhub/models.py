@@ -3,6 +3,7 @@
 from unionhub.access.models import RoleGrant, RolePermission
 from unionhub.audit.models import AuditLog
 from unionhub.identity.models import Account, JingkaCard, LoginThrottle, Member
+from unionhub.jobs.models import Job
 from unionhub.orgs.models import Org
 from unionhub.plugins.models import PluginRecord
 from unionhub.settings.models import SettingValue
@@ -11,6 +12,7 @@ __all__ = [
     "Account",
     "AuditLog",
     "JingkaCard",
+    "Job",
     "LoginThrottle",
     "Member",
     "Org",

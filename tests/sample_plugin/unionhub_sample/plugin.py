@@ -20,6 +20,7 @@ from unionhub.contrib import (
     SlotContribution,
     SlotDecl,
 )
+from unionhub.jobs import BeatEntry, JobSpec
 
 MANIFEST = Manifest(
     name="sample",
@@ -113,6 +114,18 @@ def unionhub_cli() -> Sequence[CliGroup]:
     from unionhub_sample.cli import sample
 
     return [CliGroup(sample)]
+
+
+@hookimpl
+def unionhub_jobs() -> Sequence[JobSpec]:
+    from unionhub_sample.jobs import count
+
+    return [JobSpec("count", "示例计数任务", count, permission="sample.notes.write")]
+
+
+@hookimpl
+def unionhub_beat() -> Sequence[BeatEntry]:
+    return [BeatEntry("hourly_count", "count", every=3600, params={"n": 1})]
 
 
 @hookimpl

@@ -1,0 +1,1 @@
+"""Search tables (filled in by the search service)."""
