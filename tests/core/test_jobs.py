@@ -151,7 +151,7 @@ def test_celery_with_an_embedded_worker(make_app, world):
     app = make_app(BROKER_URL="memory://", CELERY={"result_backend": "cache+memory://"})
     assert isinstance(app.extensions["jobs_transport"], CeleryTransport)
     celery = app.extensions["celery"]
-    assert "sample.count" in celery.tasks and "unionhub.beat" in celery.tasks
+    assert "unionhub.run_job" in celery.tasks and "unionhub.beat" in celery.tasks
     assert celery.conf.beat_schedule["sample.hourly_count"]["schedule"] == 3600
     with start_worker(celery, pool="threads", concurrency=1, perform_ping_check=False,
                       shutdown_timeout=10):
@@ -163,13 +163,32 @@ def test_celery_with_an_embedded_worker(make_app, world):
     assert _job(app, job_id).result == {"counted": 3}
 
 
-def test_plugin_task_refuses_when_plugin_disabled(make_app, world):
+def test_plugin_task_base_refuses_when_plugin_disabled(make_app, world):
+    from unionhub.jobs.celery_app import PluginTask
+
     make_app.set_plugin("sample", True)
     app = make_app(BROKER_URL="memory://")
-    task = app.extensions["celery"].tasks["sample.count"]
-    assert task.plugin == "sample"
+    celery = app.extensions["celery"]
+    calls = []
+    base = type("T", (PluginTask,), {"plugin": "sample", "flask_app": app})
+
+    def probe() -> None:
+        calls.append(1)
+
+    task = celery.task(name="sample.probe", base=base, shared=False)(probe)
+    task()
     make_app.set_plugin("sample", False)
-    assert "refused" in task(0)
+    assert task() == {"refused": "plugin sample disabled"}
+    assert calls == [1]
+
+
+def test_celery_job_of_disabled_plugin_is_recorded_as_refused(make_app, world):
+    make_app.set_plugin("sample", True)
+    app = make_app(BROKER_URL="memory://")
+    job_id = _submit(app, {"n": 1})
+    make_app.set_plugin("sample", False)
+    assert app.extensions["celery"].tasks["unionhub.run_job"](job_id) == JobStatus.FAILED
+    assert "未启用" in _job(app, job_id).error
 
 
 def test_job_pages_show_progress_to_owner_only(sample_app, world):

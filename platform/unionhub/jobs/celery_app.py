@@ -1,5 +1,5 @@
-"""The one Celery app. Tasks carry their plugin's name, run inside the Flask app context
-and refuse to run while their plugin is disabled."""
+"""The one Celery app. Tasks run inside the Flask app context and refuse to run while
+their plugin is disabled; jobs carry their plugin's name in their row."""
 
 from __future__ import annotations
 
@@ -10,20 +10,28 @@ from celery import Celery, Task
 from flask import Flask
 
 log = logging.getLogger(__name__)
+#: One task runs every job: a worker that has not loaded a plugin (disabled when it
+#: started) still receives its jobs and records the refusal instead of dropping them.
+RUN_JOB = "unionhub.run_job"
 
 
 class PluginTask(Task):  # type: ignore[misc]
-    """Base of every UnionHub task."""
+    """Base of every UnionHub task: runs in the Flask app context and refuses to run while
+    its plugin is disabled."""
 
     abstract = True
     plugin: str = "core"
     flask_app: Flask
 
+    def refused(self, *args: Any, **kwargs: Any) -> Any:
+        """What a refused call returns (job tasks record the refusal on the job)."""
+        return {"refused": f"plugin {self.plugin} disabled"}
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         ext = self.flask_app.extensions["unionhub"]
         if self.plugin != "core" and not ext.state.enabled(self.plugin):
             log.warning("task %s refused: plugin %s is disabled", self.name, self.plugin)
-            return {"refused": f"plugin {self.plugin} disabled"}
+            return self.refused(*args, **kwargs)
         with self.flask_app.app_context():
             return super().__call__(*args, **kwargs)
 
@@ -48,22 +56,21 @@ def make_celery(app: Flask) -> Celery:
         **(app.config.get("CELERY") or {}),
     )
 
-    def bind(name: str, plugin: str, fn: Any, **options: Any) -> None:
-        base = type(f"Task_{name}", (PluginTask,), {"plugin": plugin, "flask_app": app})
-        celery.task(name=name, base=base, shared=False, **options)(fn)
+    def bind(name: str, fn: Any) -> None:
+        base = type(f"Task_{name}", (PluginTask,), {"plugin": "core", "flask_app": app})
+        celery.task(name=name, base=base, shared=False)(fn)
 
     def run(job_id: int) -> str:
+        # The job row carries its plugin; run_job refuses (and records) a disabled one.
         return run_job(app, job_id)
 
     def beat(key: str) -> int | None:
         return submit_beat(app, key)
 
-    reg = registry(app)
-    for kind, (plugin, _spec) in reg.specs.items():
-        bind(kind, plugin, run)
-    bind("unionhub.beat", "core", beat)
+    bind(RUN_JOB, run)
+    bind("unionhub.beat", beat)
     celery.conf.beat_schedule = {
         key: {"task": "unionhub.beat", "schedule": entry.every, "args": [key]}
-        for key, (_plugin, entry) in reg.beat.items()
+        for key, (_plugin, entry) in registry(app).beat.items()
     }
     return celery

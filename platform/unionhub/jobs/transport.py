@@ -34,10 +34,11 @@ class CeleryTransport:
         self.app = app
 
     def send(self, job_id: int, kind: str) -> None:
+        from unionhub.jobs.celery_app import RUN_JOB
         from unionhub.jobs.service import registry
 
         _plugin, spec = registry(self.app).specs[kind]
-        self.app.extensions["celery"].send_task(kind, args=[job_id], queue=spec.queue)
+        self.app.extensions["celery"].send_task(RUN_JOB, args=[job_id], queue=spec.queue)
 
 
 def submit_beat(app: Flask, key: str, now: float | None = None) -> int | None:
