@@ -10,12 +10,19 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from unionhub.audit import service as audit
 from unionhub.db import utcnow
 from unionhub.identity import service as identity
-from unionhub.identity.models import Account, CardStatus, LoginThrottle, MemberStatus
+from unionhub.identity.models import (
+    Account,
+    CardStatus,
+    JingkaCard,
+    LoginThrottle,
+    Member,
+    MemberStatus,
+)
 from unionhub.identity.numbers import normalize_digits
 from unionhub.security.passwords import hash_password, needs_rehash, verify_password
 
@@ -28,29 +35,38 @@ class AuthError(Exception):
         self.message = message
 
 
+# Built once: sign-in is a hot path and statement construction is not free.
+_ACTIVE_ACCOUNT = (
+    select(Account).join(Account.member).options(contains_eager(Account.member))
+    .where(Member.status == MemberStatus.ACTIVE)
+)
+# Only the active card signs in: a lost, replaced or closed number does not.
+_BY_ACTIVE_CARD = _ACTIVE_ACCOUNT.join(JingkaCard, JingkaCard.member_id == Member.id).where(
+    JingkaCard.status == CardStatus.ACTIVE)
+
+
 def find_account(session: Session, identifier: str) -> Account | None:
-    """Resolve what the user typed to an account (or None). Kind is decided by shape."""
+    """Resolve what the user typed to the account of an active member (or an officer's
+    username): one indexed query per candidate kind, decided by the input's shape."""
     raw = identifier.strip()
     kinds = identity.identifier_kinds(raw)
     if not kinds:
         return session.scalar(select(Account).where(Account.username == raw))
-    member = None
+    digits = normalize_digits(raw).upper()
     for kind in kinds:
         if kind == "mobile":
-            members = identity.find_by_mobile(raw, session)
             # A mobile shared by several members cannot identify one of them.
-            member = members[0] if len(members) == 1 else None
+            found = session.scalars(_ACTIVE_ACCOUNT.where(Member.mobile == digits).limit(2)).all()
+            account = found[0] if len(found) == 1 else None
         elif kind == "id":
-            member = identity.find_by_id_number(raw, session)
+            account = session.scalar(
+                _ACTIVE_ACCOUNT.where(Member.id_number_hash == identity.id_hash(digits)))
         else:
-            found = identity.find_by_card(raw, session)
-            # A lost, replaced or closed card no longer signs anyone in.
-            member = found.member if found and found.card.status == CardStatus.ACTIVE else None
-        if member is not None:
-            break
-    if member is None or member.status != MemberStatus.ACTIVE:
-        return None
-    return session.scalar(select(Account).where(Account.member_id == member.id))
+            account = session.scalar(
+                _BY_ACTIVE_CARD.where(JingkaCard.number_hash == identity.card_hash(digits)))
+        if account is not None:
+            return account
+    return None
 
 
 def _throttle(session: Session, identifier: str) -> LoginThrottle:
