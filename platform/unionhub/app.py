@@ -91,10 +91,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         recorded=recorded,
     )
 
-    from unionhub import jobs
+    from unionhub import imports, jobs
     from unionhub.web import init_web
 
     jobs.init_app(app)
+    imports.init_app(app)
     init_web(app)
     for plugin, group in registries.cli:
         app.cli.add_command(group, plugin)

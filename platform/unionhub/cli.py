@@ -315,6 +315,91 @@ def orgs_import(file: Path, dry_run: bool) -> None:
                f"移动 {result.moved}，未变 {result.unchanged}")
 
 
+@main.command("import")
+@click.argument("kind")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Apply without asking after the preview.")
+@click.option("--dry-run", is_flag=True, help="Validate and preview only.")
+@click.option("--as", "as_user", default=None, help="Username to import as (its scope).")
+@with_appcontext
+def import_file(kind: str, file: Path, yes: bool, dry_run: bool, as_user: str | None) -> None:
+    """Import FILE with the KIND handler (e.g. `members`), with progress bars: validate and
+    preview first, then apply after confirmation."""
+    from sqlalchemy import select
+
+    from unionhub.identity.models import Account
+    from unionhub.imports import engine
+    from unionhub.imports.models import BatchStatus, ImportBatch
+
+    require_db()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    handlers = engine.handlers(app)
+    code = kind if kind in handlers else f"core.{kind}"
+    if code not in handlers:
+        raise click.ClickException(f"unknown import kind {kind}; known: {', '.join(handlers)}")
+    handler = handlers[code]
+    s = database.session()
+    owner = None
+    if as_user:
+        owner = s.scalar(select(Account).where(Account.username == as_user))
+        if owner is None:
+            raise click.ClickException(f"no account {as_user}")
+    batch = engine.create_batch(s, app, code, file, file.name, owner.id if owner else None)
+    s.commit()
+    batch_id = batch.id
+
+    def bar_progress(label: str) -> tuple[Any, Any]:
+        state: dict[str, Any] = {"bar": None, "shown": 0}
+
+        def progress(done: int, total: int | None = None, message: str | None = None,
+                     *, force: bool = False) -> None:
+            if state["bar"] is None:
+                state["bar"] = click.progressbar(length=total or 0, label=label,
+                                                 show_pos=True).__enter__()
+            bar = state["bar"]
+            if total and bar.length != total:
+                bar.length = total
+            bar.update(max(0, done - state["shown"]))
+            state["shown"] = max(state["shown"], done)
+
+        def close() -> None:
+            if state["bar"] is not None:
+                state["bar"].__exit__(None, None, None)
+
+        return progress, close
+
+    progress, close = bar_progress("校验")
+    try:
+        engine.stage(app, batch_id, progress)
+    finally:
+        close()
+    s.expire_all()
+    batch = s.get(ImportBatch, batch_id)
+    assert batch is not None
+    if batch.status != BatchStatus.READY:
+        raise click.ClickException(batch.error or "校验失败")
+    labels = handler.count_labels
+    click.echo("预览: " + "，".join(f"{labels.get(k, k)} {v}" for k, v in batch.preview.items()))
+    for w in batch.warnings:
+        click.secho(f"warning: {w}", fg="yellow")
+    for line, column, reason in batch.sample_errors[:20]:
+        click.secho(f"第 {line} 行 {column}: {reason}", fg="red")
+    if batch.rejected:
+        click.echo(f"错误报告: {engine.batch_dir(app, batch_id) / engine.ERRORS_FILE}")
+    if dry_run or not (yes or click.confirm("按预览导入？", default=False)):
+        engine.discard(s, app, batch)
+        s.commit()
+        click.echo("未导入任何数据")
+        return
+    progress, close = bar_progress("导入")
+    try:
+        counts = engine.apply(app, batch_id, progress)
+    finally:
+        close()
+    click.secho("完成: " + "，".join(f"{labels.get(k, k)} {v}" for k, v in counts.items()),
+                fg="green")
+
+
 @main.command()
 @click.option("--members", default=2000, show_default=True)
 @click.option("--seed", default=12351, show_default=True, help="Random seed (reproducible).")

@@ -15,6 +15,8 @@ from unionhub.contrib import (
     SlotDecl,
 )
 from unionhub.identity.numbers import DEFAULT_JINGKA_BINS
+from unionhub.imports.types import ImportHandler
+from unionhub.jobs.types import JobSpec
 
 CORE_SLOTS = [
     SlotDecl("layout.head", "Extra tags in <head> of every page"),
@@ -55,6 +57,10 @@ def unionhub_nav_items() -> Sequence[NavItem]:
                 permission="core.members.view", priority=10),
         NavItem("officer", "orgs", "工会组织", "admin.orgs", permission="core.orgs.view",
                 priority=20),
+        NavItem("officer", "imports", "数据导入", "imports.index",
+                permission="core.members.import", priority=30),
+        NavItem("officer", "jobs", "后台任务", "jobs.index", permission="core.office",
+                priority=90),
         NavItem("admin", "admin", "管理首页", "admin.home", permission="core.plugins.manage",
                 priority=0),
         NavItem("admin", "plugins", "插件", "admin.plugins", permission="core.plugins.manage",
@@ -70,6 +76,20 @@ def unionhub_nav_items() -> Sequence[NavItem]:
         NavItem("admin", "settings", "设置", "admin.settings", permission="core.settings.manage",
                 priority=60),
     ]
+
+
+@hookimpl
+def unionhub_jobs() -> Sequence[JobSpec]:
+    from unionhub.imports.jobs import JOBS
+
+    return JOBS
+
+
+@hookimpl
+def unionhub_import_handlers() -> Sequence[ImportHandler]:
+    from unionhub.imports.members import HANDLER
+
+    return [HANDLER]
 
 
 @hookimpl

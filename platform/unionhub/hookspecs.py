@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         SlotContribution,
         SlotDecl,
     )
+    from unionhub.imports.types import ImportHandler
     from unionhub.jobs.types import BeatEntry, JobSpec
 
 hookspec = pluggy.HookspecMarker("unionhub")
@@ -132,3 +133,11 @@ def unionhub_beat() -> Sequence[BeatEntry]:
     """Return periodic entries (``unionhub.jobs.BeatEntry``) that submit a job every
     ``every`` seconds (once per time slot across all processes); namespaced
     ``<plugin>.<key>`` and overridable or switched off in config ``BEAT_OVERRIDES``."""
+
+
+@hookspec
+def unionhub_import_handlers() -> Sequence[ImportHandler]:
+    """Return file import handlers (``unionhub.imports.ImportHandler``): code (namespaced
+    ``<plugin>.<code>``), label, permission, required/optional Chinese columns, row
+    validation (run in worker processes), a staging table, the SQL review that yields the
+    preview counts, and the set-based apply."""

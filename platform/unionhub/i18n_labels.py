@@ -31,6 +31,8 @@ NAV = [
     _l("角色与授权"),
     _l("审计日志"),
     _l("设置"),
+    _l("数据导入"),
+    _l("后台任务"),
 ]
 
 #: Permission labels (unionhub.access.roles.CORE_PERMISSIONS).
@@ -38,6 +40,7 @@ PERMISSIONS = [
     _l("进入工会后台"),
     _l("查看会员"),
     _l("编辑会员信息"),
+    _l("导入会员数据"),
     _l("导出会员"),
     _l("京卡挂失与补卡"),
     _l("查看工会组织"),
@@ -127,4 +130,31 @@ TITLES = [
     _l("平台"),
 ]
 
-LABELS = [*NAV, *PERMISSIONS, *ROLES, *SETTINGS, *STATUSES, *LEVELS, *FORM_LABELS, *TITLES]
+#: Job kinds, job and import states, import handlers and their preview counts.
+JOBS_AND_IMPORTS = [
+    _l("校验导入文件"),
+    _l("导入数据"),
+    _l("排队中"),
+    _l("进行中"),
+    _l("已完成"),
+    _l("失败"),
+    _l("已取消"),
+    _l("校验中"),
+    _l("待确认导入"),
+    _l("导入中"),
+    _l("已导入"),
+    _l("已放弃"),
+    _l("市总京卡会员数据"),
+    _l("新会员"),
+    _l("信息变更"),
+    _l("补卡换号"),
+    _l("卡状态变更"),
+    _l("退会/转出"),
+    _l("无变化"),
+    _l("错误行"),
+    _l("已新增"),
+    _l("已更新"),
+]
+
+LABELS = [*NAV, *PERMISSIONS, *ROLES, *SETTINGS, *STATUSES, *LEVELS, *FORM_LABELS, *TITLES,
+          *JOBS_AND_IMPORTS]

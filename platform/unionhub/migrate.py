@@ -99,7 +99,7 @@ def run_env() -> None:
     engine: Engine = cfg.attributes["engine"]
     owner: str = cfg.attributes["owner"]
 
-    core_tables = {m.__tablename__ for m in map(models.__dict__.get, models.__all__)}
+    core_tables = models.CORE_TABLES
 
     def include_object(obj: object, name: str | None, type_: str, *_: object) -> bool:
         if type_ != "table" or name is None:

@@ -3,6 +3,8 @@
 from unionhub.access.models import RoleGrant, RolePermission
 from unionhub.audit.models import AuditLog
 from unionhub.identity.models import Account, JingkaCard, LoginThrottle, Member
+from unionhub.imports.members import stage as import_member_stage
+from unionhub.imports.models import ImportBatch
 from unionhub.jobs.models import Job
 from unionhub.orgs.models import Org
 from unionhub.plugins.models import PluginRecord
@@ -11,6 +13,7 @@ from unionhub.settings.models import SettingValue
 __all__ = [
     "Account",
     "AuditLog",
+    "ImportBatch",
     "JingkaCard",
     "Job",
     "LoginThrottle",
@@ -21,3 +24,8 @@ __all__ = [
     "RolePermission",
     "SettingValue",
 ]
+
+#: The tables the core's own migration history owns (plugin tables are "<plugin>_*").
+CORE_TABLES = frozenset(
+    {globals()[name].__tablename__ for name in __all__} | {import_member_stage.name}
+)

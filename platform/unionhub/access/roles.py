@@ -21,6 +21,7 @@ CORE_PERMISSIONS = [
     Permission("core.members.view", "查看会员"),
     Permission("core.members.edit", "编辑会员信息"),
     Permission("core.members.export", "导出会员"),
+    Permission("core.members.import", "导入会员数据"),
     Permission("core.cards.manage", "京卡挂失与补卡"),
     Permission("core.orgs.view", "查看工会组织"),
     Permission("core.orgs.manage", "管理工会组织"),
@@ -39,12 +40,12 @@ CORE_ROLE_DEFAULTS = [
     RoleGrantDefault(
         "district_officer",
         (*_OFFICER, "core.members.edit", "core.cards.manage", "core.members.export",
-         "core.orgs.manage"),
+         "core.members.import", "core.orgs.manage"),
     ),
     RoleGrantDefault(
         "city_officer",
         (*_OFFICER, "core.members.edit", "core.cards.manage", "core.members.export",
-         "core.orgs.manage", "core.roles.manage", "core.audit.view"),
+         "core.members.import", "core.orgs.manage", "core.roles.manage", "core.audit.view"),
     ),
     RoleGrantDefault("admin", tuple(p.key for p in CORE_PERMISSIONS)),
 ]

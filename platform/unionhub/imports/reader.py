@@ -51,6 +51,11 @@ class Table:
     columns: dict[str, int]
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The known columns present in the file, in the order of ``iter_values`` tuples."""
+        return tuple(self.columns)
+
 
 def _map_header(header: Sequence[str], required: Sequence[str], optional: Sequence[str]
                 ) -> Table:
@@ -69,21 +74,27 @@ def _map_header(header: Sequence[str], required: Sequence[str], optional: Sequen
     return Table(cols, warnings)
 
 
-def iter_rows(path: str | Path, required: Sequence[str], optional: Sequence[str] = ()
-              ) -> tuple[Table, Iterator[tuple[int, dict[str, str]]]]:
-    """Open ``path`` and return its header map and an iterator of (line number, row).
-
-    Line numbers are the file's own (the header is line 1), so error reports match what the
-    user sees in Excel or a text editor.
-    """
+def iter_values(path: str | Path, required: Sequence[str], optional: Sequence[str] = ()
+                ) -> tuple[Table, Iterator[tuple[int, tuple[str, ...]]]]:
+    """Open ``path``; return its header map and an iterator of (line number, values in
+    ``table.keys`` order). Line numbers are the file's own (the header is line 1), so error
+    reports match what the user sees in Excel or a text editor."""
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _iter_xlsx(path, required, optional)
     return _iter_csv(path, required, optional)
 
 
-def _iter_csv(path: Path, required: Sequence[str], optional: Sequence[str]
+def iter_rows(path: str | Path, required: Sequence[str], optional: Sequence[str] = ()
               ) -> tuple[Table, Iterator[tuple[int, dict[str, str]]]]:
+    """Like :func:`iter_values`, with each row as a dict keyed by column name."""
+    table, values = iter_values(path, required, optional)
+    keys = table.keys
+    return table, ((line, dict(zip(keys, row, strict=True))) for line, row in values)
+
+
+def _iter_csv(path: Path, required: Sequence[str], optional: Sequence[str]
+              ) -> tuple[Table, Iterator[tuple[int, tuple[str, ...]]]]:
     with path.open("rb") as fh:
         enc = detect_encoding(fh.read(SNIFF_BYTES))
     fh2: IO[str] = path.open("r", encoding=enc, newline="")
@@ -102,19 +113,23 @@ def _iter_csv(path: Path, required: Sequence[str], optional: Sequence[str]
         fh2.close()
         raise
 
-    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+    idx = tuple(table.columns.values())
+    width = max(idx) + 1
+
+    def rows() -> Iterator[tuple[int, tuple[str, ...]]]:
         with fh2:
             for line_no, raw in enumerate(reader, start=2):
-                if not any(c.strip() for c in raw):
-                    continue
-                yield line_no, {k: (raw[i].strip() if i < len(raw) else "")
-                                for k, i in table.columns.items()}
+                if len(raw) < width:
+                    if not any(c.strip() for c in raw):
+                        continue
+                    raw = raw + [""] * (width - len(raw))
+                yield line_no, tuple(raw[i].strip() for i in idx)
 
     return table, rows()
 
 
 def _iter_xlsx(path: Path, required: Sequence[str], optional: Sequence[str]
-               ) -> tuple[Table, Iterator[tuple[int, dict[str, str]]]]:
+               ) -> tuple[Table, Iterator[tuple[int, tuple[str, ...]]]]:
     from openpyxl import load_workbook
 
     try:
@@ -134,14 +149,16 @@ def _iter_xlsx(path: Path, required: Sequence[str], optional: Sequence[str]
         wb.close()
         raise
 
-    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+    idx = tuple(table.columns.values())
+
+    def rows() -> Iterator[tuple[int, tuple[str, ...]]]:
         try:
             for line_no, raw in enumerate(it, start=2):
                 cells = [_cell_text(c) for c in raw]
                 if not any(cells):
                     continue
-                yield line_no, {k: (cells[i] if i < len(cells) else "")
-                                for k, i in table.columns.items()}
+                cells += [""] * (max(idx) + 1 - len(cells))
+                yield line_no, tuple(cells[i] for i in idx)
         finally:
             wb.close()
 

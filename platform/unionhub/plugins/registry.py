@@ -35,7 +35,7 @@ from unionhub.contrib import (
 from unionhub.plugins.discovery import PluginError
 
 CORE = "core"
-SERVICE_HOOKS: tuple[str, ...] = ("unionhub_jobs", "unionhub_beat")
+SERVICE_HOOKS: tuple[str, ...] = ("unionhub_jobs", "unionhub_beat", "unionhub_import_handlers")
 URL_PREFIX = {"web": "/{p}", "mobile": "/m/{p}", "api": "/api/v1/{p}", "admin": "/admin/{p}"}
 
 

@@ -152,11 +152,12 @@ def init_web(app: Flask) -> None:
 
     from unionhub.admin.views import bp as admin_bp
     from unionhub.auth.views import bp as auth_bp
+    from unionhub.imports.views import bp as imports_bp
     from unionhub.jobs.views import bp as jobs_bp
     from unionhub.web.office import bp as office_bp
     from unionhub.web.views import bp as web_bp
 
-    for bp in (web_bp, auth_bp, office_bp, admin_bp, jobs_bp):
+    for bp in (web_bp, auth_bp, office_bp, admin_bp, jobs_bp, imports_bp):
         app.register_blueprint(bp)
     for _plugin, prefix, bp in ext.registries.blueprints:
         app.register_blueprint(bp, url_prefix=prefix)

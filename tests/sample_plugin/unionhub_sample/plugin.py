@@ -20,6 +20,7 @@ from unionhub.contrib import (
     SlotContribution,
     SlotDecl,
 )
+from unionhub.imports import ImportHandler
 from unionhub.jobs import BeatEntry, JobSpec
 
 MANIFEST = Manifest(
@@ -126,6 +127,13 @@ def unionhub_jobs() -> Sequence[JobSpec]:
 @hookimpl
 def unionhub_beat() -> Sequence[BeatEntry]:
     return [BeatEntry("hourly_count", "count", every=3600, params={"n": 1})]
+
+
+@hookimpl
+def unionhub_import_handlers() -> Sequence[ImportHandler]:
+    from unionhub_sample.imports import HANDLER
+
+    return [HANDLER]
 
 
 @hookimpl
