@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_MINUTES": 15,
     "PAGE_SIZE": 20,
+    "API_TOKEN_DAYS": 90,
     "PLUGIN_STATE_TTL": 2.0,
     "HOST": "127.0.0.1",
     "PORT": 5000,

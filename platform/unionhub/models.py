@@ -1,6 +1,7 @@
 """Every core model, imported in one place (Alembic and tests import this module)."""
 
 from unionhub.access.models import RoleGrant, RolePermission
+from unionhub.api.models import ApiToken
 from unionhub.audit.models import AuditLog
 from unionhub.identity.models import Account, JingkaCard, LoginThrottle, Member
 from unionhub.imports.members import stage as import_member_stage
@@ -12,6 +13,7 @@ from unionhub.settings.models import SettingValue
 
 __all__ = [
     "Account",
+    "ApiToken",
     "AuditLog",
     "ImportBatch",
     "JingkaCard",

@@ -107,7 +107,7 @@ def test_friendly_error_pages(app, world):
     r = c.get("/no/such/page")
     assert r.status_code == 404 and "页面不存在" in r.get_data(as_text=True)
     r = c.get("/api/v1/nothing")
-    assert r.status_code == 404 and r.get_json()["error"]["code"] == 404
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
     login(c, world.people["m1"].card_number)
     r = c.get("/admin/")
     assert r.status_code == 403 and "没有权限" in r.get_data(as_text=True)

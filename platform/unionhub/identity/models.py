@@ -78,9 +78,6 @@ class JingkaCard(Base):
             sqlite_where=text("status = 'active'"),
             postgresql_where=text("status = 'active'"),
         ),
-        # Covering index for sign-in and payouts by card: number → member and status
-        # without touching the (wide) table row.
-        Index("ix_jingka_card_lookup", "number_hash", "member_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

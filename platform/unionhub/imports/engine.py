@@ -17,7 +17,6 @@ import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,8 @@ from unionhub.imports.reader import FileRejected, iter_values
 from unionhub.imports.types import ImportHandler, RowError
 
 log = logging.getLogger(__name__)
-CHUNK = 5000
+CHUNK = 5000  # rows per validation task
+LOAD_ROWS = 50_000  # rows per staging transaction
 PARALLEL_FROM_BYTES = 4 << 20  # smaller files are validated in this process
 SAMPLE_ERRORS = 200
 ERRORS_FILE = "errors.csv"
@@ -117,18 +117,16 @@ def validate_chunk(validate: Callable[[Mapping[str, Any], Mapping[str, str]], tu
     bad: list[tuple[int, str, str]] = []
     for line, values in chunk:
         try:
-            good.append((batch_id, line, *validate(state, dict(zip(keys, values, strict=True)))))
+            row = {k: v.strip() for k, v in zip(keys, values, strict=True)}
+            good.append((batch_id, line, *validate(state, row)))
         except RowError as exc:
             bad.append((line, exc.column, exc.reason))
     return good, bad
 
 
-def _for_sqlite(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
-
-
 def bulk_insert(conn: Connection, table: Table, rows: list[tuple[Any, ...]]) -> None:
-    """The fastest load each backend offers, bypassing the ORM."""
+    """The fastest load each backend offers, bypassing the ORM. Values must be what the
+    driver takes as they are: text, numbers, None (dates as ISO text)."""
     if not rows:
         return
     cols = [c.name for c in table.columns][: len(rows[0])]
@@ -142,9 +140,15 @@ def bulk_insert(conn: Connection, table: Table, rows: list[tuple[Any, ...]]) -> 
         return
     marks = ", ".join("?" * len(cols))
     cur = raw.cursor()  # type: ignore[union-attr]
-    cur.executemany(f'INSERT INTO {table.name} ({", ".join(cols)}) VALUES ({marks})',
-                    [tuple(_for_sqlite(v) for v in row) for row in rows])
+    cur.executemany(f'INSERT INTO {table.name} ({", ".join(cols)}) VALUES ({marks})', rows)
     cur.close()
+
+
+def _load(eng: Any, table: Table, rows: list[tuple[Any, ...]]) -> None:
+    # A transaction per load: staged rows belong to this batch alone (a failed run is
+    # restaged from the top), and SQLite's single writer stays free for progress reports.
+    with eng.begin() as conn:
+        bulk_insert(conn, table, rows)
 
 
 def _count_lines(path: Path) -> int | None:
@@ -209,16 +213,17 @@ def stage(app: Flask, batch_id: int, progress: Callable[..., None]) -> dict[str,
         rows = 0
         with db.engine.begin() as conn:
             conn.execute(delete(handler.stage).where(handler.stage.c.import_id == batch_id))
+        pending: list[tuple[Any, ...]] = []
         for good, bad in _validated(handler, ctx.state, table.keys, batch_id, values,
                                     parallel=path.stat().st_size >= PARALLEL_FROM_BYTES):
-            # A transaction per chunk: staged rows belong to this batch alone (a failed
-            # run is restaged from the top), and SQLite's single writer stays free for
-            # progress reports in between.
-            with db.engine.begin() as conn:
-                bulk_insert(conn, handler.stage, good)
+            pending += good
             report.add(bad)
             rows += len(good) + len(bad)
-            progress(rows, total, f"已校验 {rows} 行")
+            if len(pending) >= LOAD_ROWS:
+                _load(db.engine, handler.stage, pending)
+                pending = []
+                progress(rows, total, f"已校验 {rows} 行")
+        _load(db.engine, handler.stage, pending)
         progress(rows, total, "正在比对现有数据", force=True)
         with db.factory() as s:
             ctx.session = s

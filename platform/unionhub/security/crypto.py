@@ -30,6 +30,7 @@ __all__ = ["KEY_BYTES", "DecryptionError", "FieldCipher", "generate_key", "load_
 
 #: Length of every key in bytes (AES-256 / HMAC-SHA256).
 KEY_BYTES = 32
+HASH_HEX = 32
 
 _VERSION = 1
 _VERSION_BYTE = bytes([_VERSION])
@@ -118,7 +119,11 @@ class FieldCipher:
         raise DecryptionError("token was modified or encrypted with an unknown key")
 
     def lookup_hash(self, value: str, kind: str) -> str:
-        """HMAC-SHA256 of ``value`` as 64 lower-case hex characters.
+        """HMAC-SHA256 of ``value``, truncated to 128 bits, as 32 lower-case hex characters.
+
+        Truncation (RFC 2104 §5) halves every look-up index — the member and card indexes are
+        the largest in the database and take random inserts — while collisions stay out of
+        reach (2^-64 at a billion numbers).
 
         ``kind`` ("id", "card", "mobile", ...) is part of the MAC input, so the same digits hash
         differently per kind. Pass the *normalised* value (what ``validate_*`` returns), otherwise
@@ -131,7 +136,7 @@ class FieldCipher:
         h = self._hmac.copy()
         # kind cannot contain NUL, so the first NUL unambiguously ends it.
         h.update(kind.encode("utf-8") + b"\x00" + value.encode("utf-8"))
-        return h.hexdigest()
+        return h.hexdigest()[:HASH_HEX]
 
 
 def generate_key() -> str:

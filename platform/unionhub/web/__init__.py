@@ -29,6 +29,8 @@ login_manager.session_protection = "strong"
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> Account | None:
+    if request.path.startswith("/api/"):
+        return None  # the API authenticates by bearer token only, never by cookie
     try:
         account_id, version = (int(p) for p in user_id.split(":"))
     except ValueError:
@@ -37,6 +39,18 @@ def _load_user(user_id: str) -> Account | None:
     if acc is None or not acc.is_active or acc.session_version != version:
         return None
     return acc
+
+
+@login_manager.request_loader
+def _load_user_from_token(req: Any) -> Account | None:
+    if not req.path.startswith("/api/"):
+        return None
+    scheme, _, token = req.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    from unionhub.api.tokens import resolve
+
+    return resolve(db.session(), token.strip())
 
 
 def select_locale() -> str:
@@ -134,7 +148,8 @@ def init_web(app: Flask) -> None:
     def _error(exc: HTTPException) -> Any:
         code = exc.code or 500
         if request.path.startswith("/api/"):
-            return jsonify(error={"code": code, "message": exc.description}), code
+            name = (exc.name or "error").lower().replace(" ", "_")
+            return jsonify(error={"code": name, "message": exc.description}), code
         return render_template("errors/error.html", code=code, error=exc), code
 
     @app.errorhandler(CSRFError)
@@ -142,25 +157,31 @@ def init_web(app: Flask) -> None:
         return render_template("errors/error.html", code=400, error=exc,
                                message="页面已过期，请刷新后重试"), 400
 
-    for code in (400, 403, 404, 405, 429):
+    for code in (400, 401, 403, 404, 405, 413, 415, 429):
         app.register_error_handler(code, _error)
 
     @app.errorhandler(500)
     def _server_error(exc: Any) -> Any:
         db.session().rollback()
+        if request.path.startswith("/api/"):
+            return jsonify(error={"code": "server_error", "message": "服务器出错"}), 500
         return render_template("errors/error.html", code=500, error=exc), 500
 
     from unionhub.admin.views import bp as admin_bp
+    from unionhub.api.views import bp as api_bp
     from unionhub.auth.views import bp as auth_bp
     from unionhub.imports.views import bp as imports_bp
     from unionhub.jobs.views import bp as jobs_bp
     from unionhub.web.office import bp as office_bp
     from unionhub.web.views import bp as web_bp
 
-    for bp in (web_bp, auth_bp, office_bp, admin_bp, jobs_bp, imports_bp):
+    for bp in (web_bp, auth_bp, office_bp, admin_bp, jobs_bp, imports_bp, api_bp):
         app.register_blueprint(bp)
+    csrf.exempt(api_bp)  # token-authenticated; cookies are ignored under /api/
     for _plugin, prefix, bp in ext.registries.blueprints:
         app.register_blueprint(bp, url_prefix=prefix)
+        if prefix.startswith("/api/"):
+            csrf.exempt(bp)
     endpoints = set(app.view_functions)
     for items in ext.registries.nav.values():
         for plugin, item in items:

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
+from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from unionhub import db
 from unionhub.access.service import can
+from unionhub.api import PAGE_PARAMS, Page, operation, paginate
 from unionhub.settings import service as settings
 from unionhub_sample.models import SampleNote
 
@@ -33,6 +35,24 @@ def index() -> Any:
                            greeting=settings.get("sample.greeting"))
 
 
+class Pong(BaseModel):
+    ok: bool
+
+
+class NoteOut(BaseModel):
+    id: int
+    text: str
+
+
 @api.route("/ping")
-def ping() -> Any:
-    return jsonify(ok=True)
+@operation("示例：探活", tags=["sample"], response=Pong, auth=False)
+def ping() -> Pong:
+    return Pong(ok=True)
+
+
+@api.route("/notes")
+@operation("示例：我的笔记（分页）", tags=["sample"], response=Page[NoteOut],
+           params=PAGE_PARAMS)
+def notes() -> Any:
+    stmt = select(SampleNote).where(SampleNote.member_id == current_user.member_id)
+    return paginate(stmt.order_by(SampleNote.id), lambda n: NoteOut(id=n.id, text=n.text))
