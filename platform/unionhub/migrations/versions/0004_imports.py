@@ -41,18 +41,7 @@ def upgrade() -> None:
         sa.Column("member_id", sa.Integer(), nullable=True),
         sa.Column("is_new", sa.Boolean(), nullable=True),
         sa.Column("new_card", sa.Boolean(), nullable=True),
-        sa.PrimaryKeyConstraint("import_id", "line", name=op.f("pk_import_member_stage")),
     )
-    with op.batch_alter_table("import_member_stage", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_import_member_stage_card_hash", ["import_id", "card_hash"], unique=False
-        )
-        batch_op.create_index(
-            "ix_import_member_stage_id_hash", ["import_id", "id_hash"], unique=False
-        )
-        batch_op.create_index(
-            "ix_import_member_stage_member", ["import_id", "member_id"], unique=False
-        )
 
     op.create_table(
         "import_batch",
@@ -92,9 +81,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_import_batch_owner_id"))
 
     op.drop_table("import_batch")
-    with op.batch_alter_table("import_member_stage", schema=None) as batch_op:
-        batch_op.drop_index("ix_import_member_stage_member")
-        batch_op.drop_index("ix_import_member_stage_id_hash")
-        batch_op.drop_index("ix_import_member_stage_card_hash")
-
     op.drop_table("import_member_stage")
