@@ -132,7 +132,9 @@ class DashboardWidget:
 @dataclass(frozen=True)
 class SettingSpec:
     """A typed setting. Values come from the admin form (stored in ``setting``), else the
-    environment variable ``env`` (always for secrets, if set), else ``default``."""
+    environment variable ``env`` (always for secrets, if set), else ``default``. With
+    ``per_org`` an org (and its subtree) may override the site-wide value; the nearest
+    ancestor's override wins."""
 
     key: str
     label: str
@@ -141,6 +143,7 @@ class SettingSpec:
     env: str | None = None
     help: str = ""
     choices: Sequence[str] | None = None
+    per_org: bool = False
 
 
 @dataclass(frozen=True)

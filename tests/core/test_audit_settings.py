@@ -122,3 +122,40 @@ def test_server_error_page(app, world):
 
     r = app.test_client().get("/boom")
     assert r.status_code == 500 and "服务器出错" in r.get_data(as_text=True)
+
+
+def test_per_org_setting_nearest_ancestor_wins(make_app, world):
+    make_app.set_plugin("sample", True)
+    app = make_app()
+    c = app.test_client()
+    login(c, "admin")
+    for org, value in (("d1", "5"), ("g1", "2")):
+        r = post_form(c, "/admin/settings/org", {"key": "sample.max_notes", "value": value,
+                                                 "org_id": world.org_id(org)},
+                      form_url="/admin/settings")
+        assert r.status_code == 302
+    with app.app_context():
+        assert settings.get("sample.max_notes", world.org_id("b1")) == 2  # via g1
+        assert settings.get("sample.max_notes", world.org_id("g1")) == 2
+        assert settings.get("sample.max_notes", world.org_id("d1")) == 5
+        assert settings.get("sample.max_notes", world.org_id("g2")) == 10  # default
+        assert settings.get("sample.max_notes") == 10
+        with pytest.raises(settings.SettingError):
+            settings.put("core.hotline", "1", org_id=world.org_id("g1"))
+    page = c.get("/admin/settings").get_data(as_text=True)
+    assert "电控工会" in page and "按组织设置" in page
+    r = post_form(c, "/admin/settings/org", {"key": "sample.max_notes", "clear": "1",
+                                             "org_id": world.org_id("g1")},
+                  form_url="/admin/settings")
+    with app.app_context():
+        assert settings.get("sample.max_notes", world.org_id("b1")) == 5
+    bad = post_form(c, "/admin/settings/org", {"key": "sample.max_notes", "value": "many",
+                                               "org_id": world.org_id("g1")},
+                    form_url="/admin/settings", follow_redirects=True)
+    assert "不是有效的int值" in bad.get_data(as_text=True)
+    # the member's limit follows their org: 张伟 (g1 → d1: 5 notes)
+    m = app.test_client()
+    login(m, world.people["m1"].card_number)
+    for i in range(5):
+        assert post_form(m, "/sample/", {"text": f"n{i}"}).status_code == 200
+    assert post_form(m, "/sample/", {"text": "too many"}).status_code == 429

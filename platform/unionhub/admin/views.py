@@ -357,11 +357,50 @@ def settings_page() -> Any:
             flash("设置已保存" if changed else "没有修改", "success")
             return redirect(url_for("admin.settings"))
     values = {key: settings.get(key) for key in reg.settings}
+    per_org = {key: sp for key, (_p, sp) in reg.settings.items() if sp.per_org}
+    org_rows = []
+    if per_org:
+        names = dict(db.session().execute(select(Org.id, Org.name)).all())
+        for key in per_org:
+            org_rows += [(key, oid, names.get(oid, oid), v)
+                         for oid, v in settings.overrides(key).items()]
     groups: dict[str, list[Any]] = {}
     for key, (plugin, sp) in reg.settings.items():
         groups.setdefault(plugin, []).append((key, sp))
     ext = current_app.extensions["unionhub"]
     titles = {"core": "平台", **{n: d.title for n, d in ext.installed.items()}}
     return render_template("admin/settings.html", groups=groups, titles=titles, values=values,
-                           errors=errors, form=form)
+                           errors=errors, form=form, per_org=per_org, org_rows=org_rows,
+                           orgs=_orgs_in_scope("core.settings.manage"))
+
+
+@bp.route("/settings/org", methods=["POST"])
+def org_setting() -> Any:
+    """Set (or with ``clear``, remove) one org's override of a per-org setting."""
+    access.require("core.settings.manage")
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    reg = current_app.extensions["unionhub"].registries
+    key = request.form.get("key", "")
+    if key not in reg.settings or not reg.settings[key][1].per_org:
+        abort(400)
+    org = access.scoped_org(current_user, int(request.form.get("org_id", 0) or 0),
+                            "core.settings.manage")
+    s = db.session()
+    if request.form.get("clear"):
+        settings.clear(key, org.id)
+        audit.record("settings.org_clear", org_path=org.path, details={"key": key})
+        s.commit()
+        flash("已删除该组织的设置，恢复使用上级或全站设置", "success")
+        return redirect(url_for("admin.settings"))
+    try:
+        settings.put(key, request.form.get("value", ""), org_id=org.id)
+    except settings.SettingError as exc:
+        s.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("admin.settings"))
+    audit.record("settings.org_update", org_path=org.path, details={"key": key})
+    s.commit()
+    flash(f"已为 {org.name} 保存设置", "success")
+    return redirect(url_for("admin.settings"))
 

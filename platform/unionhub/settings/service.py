@@ -10,10 +10,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from unionhub import db
 from unionhub.contrib import SettingSpec
+from unionhub.orgs.models import Org
 from unionhub.settings.models import SettingValue
 
 
@@ -48,20 +49,27 @@ def coerce(sp: SettingSpec, raw: Any) -> Any:
 
 
 def get(key: str, org_id: int | None = None) -> Any:
+    """The value for ``key``; for a ``per_org`` setting and an org, the override of the
+    nearest ancestor-or-self org that has one, else the site-wide value."""
     sp = spec(key)
     if sp.type == "secret" and sp.env and os.environ.get(sp.env):
         return os.environ[sp.env]
     s = db.session()
+    chain: list[int] = []
+    if org_id is not None and sp.per_org:
+        path = s.scalar(select(Org.path).where(Org.id == org_id))
+        chain = [int(p) for p in (path or "").strip("/").split("/") if p]
     rows = dict(
         s.execute(
             select(SettingValue.org_id, SettingValue.value).where(
                 SettingValue.key == key,
-                (SettingValue.org_id == org_id) | SettingValue.org_id.is_(None),
+                SettingValue.org_id.in_(chain) | SettingValue.org_id.is_(None),
             )
         ).all()
     )
-    if org_id is not None and org_id in rows:
-        return coerce(sp, rows[org_id])
+    for oid in reversed(chain):  # nearest first
+        if oid in rows:
+            return coerce(sp, rows[oid])
     if None in rows:
         return coerce(sp, rows[None])
     if sp.env and os.environ.get(sp.env):
@@ -69,8 +77,24 @@ def get(key: str, org_id: int | None = None) -> Any:
     return sp.default
 
 
+def overrides(key: str) -> dict[int, Any]:
+    """Per-org values of a setting: {org_id: value}."""
+    sp = spec(key)
+    rows = db.session().execute(select(SettingValue.org_id, SettingValue.value).where(
+        SettingValue.key == key, SettingValue.org_id.is_not(None)))
+    return {oid: coerce(sp, v) for oid, v in rows}
+
+
+def clear(key: str, org_id: int) -> None:
+    db.session().execute(delete(SettingValue).where(SettingValue.key == key,
+                                                    SettingValue.org_id == org_id))
+
+
 def put(key: str, raw: Any, org_id: int | None = None) -> Any:
-    value = coerce(spec(key), raw)
+    sp = spec(key)
+    if org_id is not None and not sp.per_org:
+        raise SettingError(f"{sp.label}: 只能全站设置，不能按组织设置")
+    value = coerce(sp, raw)
     s = db.session()
     row = s.scalar(select(SettingValue).where(
         SettingValue.key == key,

@@ -106,7 +106,7 @@ def unionhub_settings() -> Sequence[SettingSpec]:
     return [
         SettingSpec("greeting", "问候语", default="你好"),
         SettingSpec("max_notes", "每人笔记上限", type="int", default=10,
-                    env="UNIONHUB_SAMPLE_MAX_NOTES"),
+                    env="UNIONHUB_SAMPLE_MAX_NOTES", per_org=True),
     ]
 
 

@@ -26,7 +26,7 @@ def index() -> Any:
             abort(403)
         count = s.scalar(select(func.count()).where(
             SampleNote.member_id == current_user.member_id)) or 0
-        if count >= settings.get("sample.max_notes"):
+        if count >= settings.get("sample.max_notes", current_user.member.org_id):
             abort(429)
         s.add(SampleNote(member_id=current_user.member_id, text=request.form["text"][:500]))
         s.commit()
