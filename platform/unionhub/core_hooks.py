@@ -16,7 +16,7 @@ from unionhub.contrib import (
 )
 from unionhub.identity.numbers import DEFAULT_JINGKA_BINS
 from unionhub.imports.types import ImportHandler
-from unionhub.jobs.types import JobSpec
+from unionhub.jobs.types import BeatEntry, JobSpec
 
 CORE_SLOTS = [
     SlotDecl("layout.head", "Extra tags in <head> of every page"),
@@ -81,8 +81,16 @@ def unionhub_nav_items() -> Sequence[NavItem]:
 @hookimpl
 def unionhub_jobs() -> Sequence[JobSpec]:
     from unionhub.imports.jobs import JOBS
+    from unionhub.jobs.service import CORE_JOBS
 
-    return JOBS
+    return [*CORE_JOBS, *JOBS]
+
+
+@hookimpl
+def unionhub_beat() -> Sequence[BeatEntry]:
+    from unionhub.jobs.service import CORE_BEAT
+
+    return CORE_BEAT
 
 
 @hookimpl

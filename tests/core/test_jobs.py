@@ -249,3 +249,31 @@ def test_claim_is_a_single_conditional_update(sample_app):
     assert sum(r is not None for r in results) == 1
     with sample_app.app_context():
         assert db.session().scalar(select(Job.attempts).where(Job.id == job_id)) == 1
+
+
+def test_recover_job_redispatches_only_long_waiting_jobs(sample_app):
+    fresh = _submit(sample_app, {"n": 1})
+    old = _submit(sample_app, {"n": 1})
+    with sample_app.app_context():
+        s = db.session()
+        s.execute(update(Job).where(Job.id == old).values(
+            created_at=utcnow() - timedelta(hours=1)))
+        s.commit()
+    transport = sample_app.extensions["jobs_transport"]
+    while not transport.queue.empty():
+        transport.queue.get_nowait()
+    assert "core.recover_jobs" in jobs.registry(sample_app).beat
+    rec = _submit_kind(sample_app, "core.recover_jobs")
+    assert jobs.run_job(sample_app, rec) == JobStatus.SUCCEEDED
+    assert _job(sample_app, rec).result == {"redispatched": 1}
+    assert transport.queue.get_nowait() == old
+    assert fresh
+
+
+def _submit_kind(app, kind: str) -> int:
+    with app.app_context():
+        s = db.session()
+        job = jobs.submit(kind, {}, session=s)
+        s.commit()
+    app.extensions["jobs_transport"].queue.get_nowait()  # its own dispatch
+    return job.id

@@ -187,9 +187,12 @@ def cancel(session: Session, job: Job) -> bool:
     return bool(n)
 
 
-def recover(app: Flask, stale_after: timedelta = timedelta(minutes=10)) -> list[int]:
+def recover(app: Flask, stale_after: timedelta = timedelta(minutes=10),
+            pending_older_than: timedelta | None = None) -> list[int]:
     """After a restart or a crashed worker: running jobs whose heartbeat stopped go back to
-    pending (or fail after their attempts); every pending job is dispatched again."""
+    pending (or fail after their attempts); pending jobs (all, or those waiting longer than
+    ``pending_older_than``) are dispatched again. Re-dispatching is safe: claims are
+    exactly-once."""
     reg = registry(app)
     cutoff = utcnow() - stale_after
     with app.extensions["db"].factory() as s:
@@ -205,8 +208,20 @@ def recover(app: Flask, stale_after: timedelta = timedelta(minutes=10)) -> list[
                 job.error = "任务中断且已达到最大重试次数"
                 job.finished_at = utcnow()
         s.commit()
-        pending = s.execute(select(Job.id, Job.kind).where(Job.status == JobStatus.PENDING)
-                            .order_by(Job.id)).all()
+        waiting = select(Job.id, Job.kind).where(Job.status == JobStatus.PENDING)
+        if pending_older_than is not None:
+            waiting = waiting.where(Job.created_at < utcnow() - pending_older_than)
+        pending = s.execute(waiting.order_by(Job.id)).all()
     for jid, kind in pending:
         dispatch(app, jid, kind)
     return [jid for jid, _kind in pending]
+
+
+def recover_job(ctx: JobContext) -> dict[str, Any]:
+    """The periodic safety net under Celery (the embedded runner recovers at start)."""
+    ids = recover(ctx.app, pending_older_than=timedelta(minutes=10))
+    return {"redispatched": len(ids)}
+
+
+CORE_JOBS = [JobSpec("recover_jobs", "恢复中断的任务", recover_job, max_attempts=1)]
+CORE_BEAT = [BeatEntry("recover_jobs", "recover_jobs", every=300)]
