@@ -75,6 +75,8 @@ def unionhub_nav_items() -> Sequence[NavItem]:
                 priority=50),
         NavItem("admin", "settings", "设置", "admin.settings", permission="core.settings.manage",
                 priority=60),
+        NavItem("admin", "workdays", "工作日历", "workdays.index",
+                permission="core.settings.manage", priority=70),
     ]
 
 

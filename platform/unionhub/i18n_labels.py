@@ -33,6 +33,7 @@ NAV = [
     _l("设置"),
     _l("数据导入"),
     _l("后台任务"),
+    _l("工作日历"),
 ]
 
 #: Permission labels (unionhub.access.roles.CORE_PERMISSIONS).
@@ -128,6 +129,18 @@ TITLES = [
     _l("会员概况"),
     _l("插件状态"),
     _l("平台"),
+    _l("工作日历提醒"),
+]
+
+#: Working-day calendar labels (unionhub.workdays).
+WORKDAYS = [
+    _l("已录入完整"),
+    _l("放假"),
+    _l("调休上班"),
+    _l("内置数据"),
+    _l("管理员录入（已完整）"),
+    _l("录入未完成"),
+    _l("缺失"),
 ]
 
 #: Job kinds, job and import states, import handlers and their preview counts.
@@ -157,4 +170,4 @@ JOBS_AND_IMPORTS = [
 ]
 
 LABELS = [*NAV, *PERMISSIONS, *ROLES, *SETTINGS, *STATUSES, *LEVELS, *FORM_LABELS, *TITLES,
-          *JOBS_AND_IMPORTS]
+          *JOBS_AND_IMPORTS, *WORKDAYS]

@@ -10,6 +10,7 @@ from unionhub.jobs.models import Job
 from unionhub.orgs.models import Org
 from unionhub.plugins.models import PluginRecord
 from unionhub.settings.models import SettingValue
+from unionhub.workdays.models import WorkdayOverride, WorkdayYear
 
 __all__ = [
     "Account",
@@ -25,6 +26,8 @@ __all__ = [
     "RoleGrant",
     "RolePermission",
     "SettingValue",
+    "WorkdayOverride",
+    "WorkdayYear",
 ]
 
 #: The tables the core's own migration history owns (plugin tables are "<plugin>_*").

@@ -43,10 +43,22 @@ def _admin_plugins(**_: Any) -> Markup:
                                   loaded=ext.loaded, recorded=ext.recorded))
 
 
+def _calendar_warnings(**_: Any) -> Markup | None:
+    """Years the working-day calendar lacks (deadlines fall back to Monday–Friday)."""
+    from unionhub.workdays import warnings
+
+    found = warnings()
+    if not found:
+        return None
+    return Markup(render_template("widgets/calendar_warnings.html", warnings=found))
+
+
 CORE_WIDGETS = [
     DashboardWidget("member", "card", "我的京卡", _member_card, priority=0),
     DashboardWidget("officer", "members", "会员概况", _officer_counts,
                     permission="core.members.view", priority=0),
     DashboardWidget("admin", "plugins", "插件状态", _admin_plugins,
                     permission="core.plugins.manage", priority=0),
+    DashboardWidget("admin", "calendar", "工作日历提醒", _calendar_warnings,
+                    permission="core.settings.manage", priority=10),
 ]
