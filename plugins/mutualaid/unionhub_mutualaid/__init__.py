@@ -1,0 +1,1 @@
+"""Workers' mutual-aid programs (互助保障) for UnionHub."""
