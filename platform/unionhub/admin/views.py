@@ -106,6 +106,9 @@ def plugin_uninstall(name: str) -> Any:
         flash(f"删除数据需要在确认框中输入插件名 {name}", "error")
         return redirect(url_for("admin.plugins"))
     ext = current_app.extensions["unionhub"]
+    # End this request's read transaction first: dropping a plugin's tables needs exclusive
+    # locks on the core tables they reference, which an open transaction here would hold.
+    db.session().commit()
     try:
         p = uninstall.plan(db.get_db().engine, ext.installed, name, purge)
         uninstall.execute(db.get_db(), p)
