@@ -17,6 +17,7 @@ from unionhub.contrib import (
 from unionhub.identity.numbers import DEFAULT_JINGKA_BINS
 from unionhub.imports.types import ImportHandler
 from unionhub.jobs.types import BeatEntry, JobSpec
+from unionhub.notify.types import ChannelSpec, NotificationType
 
 CORE_SLOTS = [
     SlotDecl("layout.head", "Extra tags in <head> of every page"),
@@ -46,6 +47,8 @@ def unionhub_slots() -> Sequence[SlotDecl]:
 
 @hookimpl
 def unionhub_nav_items() -> Sequence[NavItem]:
+    from unionhub.notify.core import NOTIFY_NAV
+
     return [
         NavItem("main", "home", "首页", "web.home", icon="🏠", priority=0),
         NavItem("main", "me", "我的", "web.me", icon="👤", priority=900),
@@ -77,6 +80,7 @@ def unionhub_nav_items() -> Sequence[NavItem]:
                 priority=60),
         NavItem("admin", "workdays", "工作日历", "workdays.index",
                 permission="core.settings.manage", priority=70),
+        *NOTIFY_NAV,
     ]
 
 
@@ -84,15 +88,31 @@ def unionhub_nav_items() -> Sequence[NavItem]:
 def unionhub_jobs() -> Sequence[JobSpec]:
     from unionhub.imports.jobs import JOBS
     from unionhub.jobs.service import CORE_JOBS
+    from unionhub.notify.core import NOTIFY_JOBS
 
-    return [*CORE_JOBS, *JOBS]
+    return [*CORE_JOBS, *JOBS, *NOTIFY_JOBS]
 
 
 @hookimpl
 def unionhub_beat() -> Sequence[BeatEntry]:
     from unionhub.jobs.service import CORE_BEAT
+    from unionhub.notify.core import NOTIFY_BEAT
 
-    return CORE_BEAT
+    return [*CORE_BEAT, *NOTIFY_BEAT]
+
+
+@hookimpl
+def unionhub_notification_types() -> Sequence[NotificationType]:
+    from unionhub.notify.core import CORE_TYPES
+
+    return CORE_TYPES
+
+
+@hookimpl
+def unionhub_notification_channels() -> Sequence[ChannelSpec]:
+    from unionhub.notify.core import CORE_CHANNELS
+
+    return CORE_CHANNELS
 
 
 @hookimpl
@@ -104,6 +124,8 @@ def unionhub_import_handlers() -> Sequence[ImportHandler]:
 
 @hookimpl
 def unionhub_settings() -> Sequence[SettingSpec]:
+    from unionhub.notify.core import NOTIFY_SETTINGS
+
     return [
         SettingSpec("site_name", "平台名称", default="数字工会服务平台"),
         SettingSpec("hotline", "职工服务热线", default="12351"),
@@ -111,6 +133,7 @@ def unionhub_settings() -> Sequence[SettingSpec]:
             "jingka_bins", "京卡发卡行BIN（逗号分隔）", default=",".join(DEFAULT_JINGKA_BINS),
             help="只接受以这些数字开头的京卡卡号；留空表示不检查 BIN",
         ),
+        *NOTIFY_SETTINGS,
     ]
 
 

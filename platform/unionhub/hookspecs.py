@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     )
     from unionhub.imports.types import ImportHandler
     from unionhub.jobs.types import BeatEntry, JobSpec
+    from unionhub.notify.types import ChannelSpec, NotificationType
 
 hookspec = pluggy.HookspecMarker("unionhub")
 
@@ -141,3 +142,18 @@ def unionhub_import_handlers() -> Sequence[ImportHandler]:
     ``<plugin>.<code>``), label, permission, required/optional Chinese columns, row
     validation (run in worker processes), a staging table, the SQL review that yields the
     preview counts, and the set-based apply."""
+
+
+@hookspec
+def unionhub_notification_types() -> Sequence[NotificationType]:
+    """Return the plugin's notification types (``unionhub.notify.types.NotificationType``),
+    namespaced ``<plugin>.<key>``: label, default and allowed channels, whether members may
+    choose, and how to render the message. Send with ``unionhub.notify.send(session,
+    "<plugin>.<key>", member_ids_or_query, context, batch_key)``."""
+
+
+@hookspec
+def unionhub_notification_channels() -> Sequence[ChannelSpec]:
+    """Return delivery channels (``unionhub.notify.types.ChannelSpec``): a sender taking a
+    batch of outbox items and returning one result per item. The core contributes the inbox,
+    WeChat, SMS and e-mail; a plugin's channel keys are namespaced ``<plugin>.<key>``."""

@@ -143,6 +143,48 @@ WORKDAYS = [
     _l("缺失"),
 ]
 
+#: Notification labels (unionhub.notify): channels, types, states, settings, nav.
+NOTIFY = [
+    _l("短信"),
+    _l("电子邮件"),
+    _l("工会通知"),
+    _l("发送中"),
+    _l("已发送"),
+    _l("已转短信"),
+    _l("延后发送"),
+    _l("站点对外地址"),
+    _l("用于微信、短信和邮件中的链接，例如 https://gh.example.cn"),
+    _l("微信接口地址"),
+    _l("微信网页授权地址"),
+    _l("微信公众号 AppID"),
+    _l("微信公众号 AppSecret"),
+    _l("微信消息推送令牌"),
+    _l("工会通知的微信模板ID"),
+    _l("微信并发请求数"),
+    _l("微信接口超时（秒）"),
+    _l("微信每分钟发送上限"),
+    _l("0 表示不限"),
+    _l("微信每日发送上限"),
+    _l("短信每分钟发送上限"),
+    _l("短信每日发送上限"),
+    _l("邮件每分钟发送上限"),
+    _l("邮件每日发送上限"),
+    _l("短信接口地址"),
+    _l("短信接口密钥"),
+    _l("短信签名"),
+    _l("SMTP 服务器"),
+    _l("SMTP 端口"),
+    _l("SMTP 加密方式"),
+    _l("SMTP 用户名"),
+    _l("SMTP 密码"),
+    _l("发件人地址"),
+    _l("每批发送条数"),
+    _l("同时运行的发送任务数"),
+    _l("每个发送任务最长运行（秒）"),
+    _l("发送中断判定时间（秒）"),
+    _l("发送通知"),
+]
+
 #: Job kinds, job and import states, import handlers and their preview counts.
 JOBS_AND_IMPORTS = [
     _l("校验导入文件"),
@@ -170,4 +212,5 @@ JOBS_AND_IMPORTS = [
 ]
 
 LABELS = [*NAV, *PERMISSIONS, *ROLES, *SETTINGS, *STATUSES, *LEVELS, *FORM_LABELS, *TITLES,
-          *JOBS_AND_IMPORTS, *WORKDAYS]
+          *JOBS_AND_IMPORTS, *WORKDAYS,
+          *NOTIFY]

@@ -7,6 +7,16 @@ from unionhub.identity.models import Account, JingkaCard, LoginThrottle, Member
 from unionhub.imports.members import stage as import_member_stage
 from unionhub.imports.models import ImportBatch
 from unionhub.jobs.models import Job
+from unionhub.notify.models import (
+    Notification,
+    NotifyBatch,
+    NotifyBinding,
+    NotifyOutbox,
+    NotifyPreference,
+    NotifyQuota,
+    NotifyReceipt,
+    NotifyState,
+)
 from unionhub.orgs.models import Org
 from unionhub.plugins.models import PluginRecord
 from unionhub.settings.models import SettingValue
@@ -21,6 +31,14 @@ __all__ = [
     "Job",
     "LoginThrottle",
     "Member",
+    "Notification",
+    "NotifyBatch",
+    "NotifyBinding",
+    "NotifyOutbox",
+    "NotifyPreference",
+    "NotifyQuota",
+    "NotifyReceipt",
+    "NotifyState",
     "Org",
     "PluginRecord",
     "RoleGrant",

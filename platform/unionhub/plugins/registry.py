@@ -35,7 +35,9 @@ from unionhub.contrib import (
 from unionhub.plugins.discovery import PluginError
 
 CORE = "core"
-SERVICE_HOOKS: tuple[str, ...] = ("unionhub_jobs", "unionhub_beat", "unionhub_import_handlers")
+SERVICE_HOOKS: tuple[str, ...] = ("unionhub_jobs", "unionhub_beat", "unionhub_import_handlers",
+                                  "unionhub_notification_types",
+                                  "unionhub_notification_channels")
 URL_PREFIX = {"web": "/{p}", "mobile": "/m/{p}", "api": "/api/v1/{p}", "admin": "/admin/{p}"}
 
 

@@ -172,12 +172,13 @@ def init_web(app: Flask) -> None:
     from unionhub.auth.views import bp as auth_bp
     from unionhub.imports.views import bp as imports_bp
     from unionhub.jobs.views import bp as jobs_bp
+    from unionhub.notify.views import bp as notify_bp
     from unionhub.web.office import bp as office_bp
     from unionhub.web.views import bp as web_bp
     from unionhub.workdays.views import bp as workdays_bp
 
     for bp in (web_bp, auth_bp, office_bp, admin_bp, jobs_bp, imports_bp, api_bp,
-               workdays_bp):
+               workdays_bp, notify_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # token-authenticated; cookies are ignored under /api/
     for _plugin, prefix, bp in ext.registries.blueprints:

@@ -22,6 +22,7 @@ from unionhub.contrib import (
 )
 from unionhub.imports import ImportHandler
 from unionhub.jobs import BeatEntry, JobSpec
+from unionhub.notify.types import ChannelSpec, NotificationType, Sent, Template
 
 MANIFEST = Manifest(
     name="sample",
@@ -134,6 +135,24 @@ def unionhub_import_handlers() -> Sequence[ImportHandler]:
     from unionhub_sample.imports import HANDLER
 
     return [HANDLER]
+
+
+SENT_BY_FAX: list[int] = []
+
+
+@hookimpl
+def unionhub_notification_types() -> Sequence[NotificationType]:
+    return [NotificationType("reminder", "示例提醒", Template(title="{title}", body="{body}"),
+                             default_channels=("fax",), allowed_channels=("fax", "sms"))]
+
+
+@hookimpl
+def unionhub_notification_channels() -> Sequence[ChannelSpec]:
+    def fax(items):  # type: ignore[no-untyped-def]
+        SENT_BY_FAX.extend(item.member_id for item in items)
+        return [Sent(ref=f"fax-{item.id}") for item in items]
+
+    return [ChannelSpec("fax", "传真", sender=fax)]
 
 
 @hookimpl
