@@ -131,3 +131,31 @@ def test_openapi_document_covers_core_and_plugin_endpoints(make_app, world):
 def test_disabled_plugin_endpoints_absent_from_document(app):
     spec = app.test_client().get("/api/v1/openapi.json").get_json()
     assert not any(p.startswith("/api/v1/sample") for p in spec["paths"])
+
+
+def test_my_notifications_read_and_unread(app, world, client):
+    from unionhub.notify import service as notify
+
+    p = world.people["m1"]
+    with app.app_context():
+        s = db.session()
+        for i in range(3):
+            notify.send(s, "core.notice", [p.member_id, world.people["m2"].member_id],
+                        {"title": f"通知{i}", "body": "内容"}, f"api-{i}")
+        s.commit()
+    tok = token_for(client, p.card_number)["token"]
+    h = auth(tok)
+    assert client.get("/api/v1/me/notifications/unread", headers=h).get_json() == {"unread": 3}
+    page = client.get("/api/v1/me/notifications?per_page=2", headers=h).get_json()
+    assert page["total"] == 3 and len(page["items"]) == 2
+    assert [n["title"] for n in page["items"]] == ["通知2", "通知1"]
+    first = page["items"][0]["id"]
+    assert client.post(f"/api/v1/me/notifications/{first}/read", headers=h).status_code == 204
+    unread = client.get("/api/v1/me/notifications?unread=1", headers=h).get_json()
+    assert unread["total"] == 2 and first not in [n["id"] for n in unread["items"]]
+    other = token_for(client, world.people["m2"].card_number)["token"]
+    assert client.post(f"/api/v1/me/notifications/{first}/read",
+                       headers=auth(other)).status_code == 404
+    assert client.post("/api/v1/me/notifications/read-all", headers=h).get_json() == {
+        "unread": 0}
+    assert client.get("/api/v1/me/notifications?unread=2", headers=h).status_code == 400

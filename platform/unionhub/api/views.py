@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, render_template
+from flask import Blueprint, current_app, g, jsonify, render_template, request
 from flask_login import current_user
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from unionhub import db
 from unionhub.api import tokens
-from unionhub.api.core import ApiError, operation
+from unionhub.api.core import PAGE_PARAMS, ApiError, Page, QueryParam, operation, paginate
 from unionhub.api.models import ApiToken
 from unionhub.api.openapi import build
 from unionhub.auth.service import AuthError, authenticate
+from unionhub.db import utcnow
 from unionhub.identity.numbers import mask_mobile
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -142,6 +143,78 @@ def revoke_device(token_id: int) -> None:
     if not tokens.revoke(s, current_user, token_id):
         raise ApiError(404, "not_found", "没有这台设备")
     s.commit()
+
+
+class NotificationOut(BaseModel):
+    id: int
+    type: str
+    title: str
+    body: str
+    url: str | None
+    created_at: datetime
+    read: bool
+
+
+class UnreadOut(BaseModel):
+    unread: int
+
+
+def _mine() -> Any:
+    from unionhub.notify.models import Notification
+
+    member_id = current_user.member_id
+    if member_id is None:
+        raise ApiError(404, "no_member", "该账号没有会员信息")
+    return Notification, Notification.member_id == member_id
+
+
+@bp.route("/me/notifications")
+@operation("我的消息（分页；unread=1 只看未读）", tags=["me"], response=Page[NotificationOut],
+           params=(*PAGE_PARAMS, QueryParam("unread", {"type": "integer", "enum": [0, 1]},
+                                            "1 = 只看未读")))
+def my_notifications() -> Any:
+    model, mine = _mine()
+    unread = request.args.get("unread", "0")
+    if unread not in ("0", "1"):
+        raise ApiError(400, "bad_parameter", "unread 只能是 0 或 1", {"unread": "只能是 0 或 1"})
+    stmt = select(model).where(mine)
+    if unread == "1":
+        stmt = stmt.where(model.read_at.is_(None))
+    return paginate(stmt.order_by(model.id.desc()), lambda n: NotificationOut(
+        id=n.id, type=n.type_key, title=n.title, body=n.body, url=n.url,
+        created_at=n.created_at, read=n.read_at is not None))
+
+
+@bp.route("/me/notifications/unread")
+@operation("未读消息数", tags=["me"], response=UnreadOut)
+def unread_count() -> UnreadOut:
+    model, mine = _mine()
+    n = db.session().scalar(select(func.count()).select_from(model).where(
+        mine, model.read_at.is_(None))) or 0
+    return UnreadOut(unread=n)
+
+
+@bp.route("/me/notifications/<int:notification_id>/read", methods=["POST"])
+@operation("标记一条消息为已读", tags=["me"])
+def mark_read(notification_id: int) -> None:
+    model, mine = _mine()
+    s = db.session()
+    row = s.scalar(select(model).where(mine, model.id == notification_id))
+    if row is None:
+        raise ApiError(404, "not_found", "没有这条消息")
+    if row.read_at is None:
+        row.read_at = utcnow()
+        s.commit()
+
+
+@bp.route("/me/notifications/read-all", methods=["POST"])
+@operation("全部标记为已读", tags=["me"], response=UnreadOut)
+def mark_all_read() -> UnreadOut:
+    model, mine = _mine()
+    s = db.session()
+    s.execute(update(model).where(mine, model.read_at.is_(None)).values(read_at=utcnow()))
+    s.commit()
+    return UnreadOut(unread=0)
 
 
 @bp.route("/openapi.json")
