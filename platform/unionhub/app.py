@@ -93,10 +93,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from unionhub import imports, jobs
     from unionhub.notify import init_notify
+    from unionhub.search.service import init_search
     from unionhub.web import init_web
 
     jobs.init_app(app)
     imports.init_app(app)
+    init_search(app)
     init_notify(app)
     init_web(app)
     for plugin, group in registries.cli:

@@ -14,6 +14,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from unionhub import db as database
+from unionhub.search.cli import search_cli
 
 
 def _create_app() -> Any:
@@ -440,3 +441,7 @@ def create_admin(username: str, display_name: str, password: str | None) -> None
     except AdminError as exc:
         raise click.ClickException(str(exc)) from exc
     click.secho(f"管理员 {username} 已创建", fg="green")
+
+
+# Core services' command groups.
+main.add_command(search_cli)

@@ -18,6 +18,7 @@ from unionhub.identity.numbers import DEFAULT_JINGKA_BINS
 from unionhub.imports.types import ImportHandler
 from unionhub.jobs.types import BeatEntry, JobSpec
 from unionhub.notify.types import ChannelSpec, NotificationType
+from unionhub.search.types import SearchIndexer
 
 CORE_SLOTS = [
     SlotDecl("layout.head", "Extra tags in <head> of every page"),
@@ -51,6 +52,7 @@ def unionhub_nav_items() -> Sequence[NavItem]:
 
     return [
         NavItem("main", "home", "首页", "web.home", icon="🏠", priority=0),
+        NavItem("main", "search", "搜索", "search.page", priority=800),
         NavItem("main", "me", "我的", "web.me", icon="👤", priority=900),
         NavItem("member", "profile", "个人信息", "web.me", priority=0),
         NavItem("member", "password", "修改密码", "auth.change_password", priority=900),
@@ -89,16 +91,25 @@ def unionhub_jobs() -> Sequence[JobSpec]:
     from unionhub.imports.jobs import JOBS
     from unionhub.jobs.service import CORE_JOBS
     from unionhub.notify.core import NOTIFY_JOBS
+    from unionhub.search.jobs import SEARCH_JOBS
 
-    return [*CORE_JOBS, *JOBS, *NOTIFY_JOBS]
+    return [*CORE_JOBS, *JOBS, *NOTIFY_JOBS, *SEARCH_JOBS]
 
 
 @hookimpl
 def unionhub_beat() -> Sequence[BeatEntry]:
     from unionhub.jobs.service import CORE_BEAT
     from unionhub.notify.core import NOTIFY_BEAT
+    from unionhub.search.jobs import SEARCH_BEAT
 
-    return [*CORE_BEAT, *NOTIFY_BEAT]
+    return [*CORE_BEAT, *NOTIFY_BEAT, *SEARCH_BEAT]
+
+
+@hookimpl
+def unionhub_search_indexers() -> Sequence[SearchIndexer]:
+    from unionhub.search.core_indexers import CORE_INDEXERS
+
+    return CORE_INDEXERS
 
 
 @hookimpl

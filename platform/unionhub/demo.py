@@ -151,6 +151,11 @@ def seed_demo(session: Session, *, members: int = 2000, seed: int = 12351,
         seeder.seed(session, ctx)
         session.commit()
 
+    from unionhub.search.service import rebuild
+
+    echo("建立搜索索引…")  # queued updates left over are re-applied harmlessly later
+    rebuild(current_app._get_current_object())  # type: ignore[attr-defined]
+
     lines = [
         "",
         f"演示数据已就绪：{len(orgs)} 个工会组织，{members} 名会员。",

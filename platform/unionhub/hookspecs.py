@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from unionhub.imports.types import ImportHandler
     from unionhub.jobs.types import BeatEntry, JobSpec
     from unionhub.notify.types import ChannelSpec, NotificationType
+    from unionhub.search.types import SearchIndexer
 
 hookspec = pluggy.HookspecMarker("unionhub")
 
@@ -157,3 +158,12 @@ def unionhub_notification_channels() -> Sequence[ChannelSpec]:
     """Return delivery channels (``unionhub.notify.types.ChannelSpec``): a sender taking a
     batch of outbox items and returning one result per item. The core contributes the inbox,
     WeChat, SMS and e-mail; a plugin's channel keys are namespaced ``<plugin>.<key>``."""
+
+
+@hookspec
+def unionhub_search_indexers() -> Sequence[SearchIndexer]:
+    """Return search indexers (``unionhub.search.types.SearchIndexer``): a document type
+    ``<plugin>.<type>``, a tab label, and ``documents(session, ids)`` yielding
+    ``SearchDocument``s whose ``acl`` tokens say who may see them (``unionhub.search.acl``).
+    Queue changes with ``unionhub.search.queue.enqueue(session, doc_type, ids)`` in the same
+    transaction as the change; one writer applies the queue."""

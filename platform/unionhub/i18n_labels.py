@@ -188,6 +188,9 @@ NOTIFY = [
 #: Job kinds, job and import states, import handlers and their preview counts.
 JOBS_AND_IMPORTS = [
     _l("校验导入文件"),
+    _l("应用搜索索引更新"),
+    _l("重建搜索索引"),
+    _l("恢复中断的任务"),
     _l("导入数据"),
     _l("排队中"),
     _l("进行中"),

@@ -19,6 +19,7 @@ from unionhub.notify.models import (
 )
 from unionhub.orgs.models import Org
 from unionhub.plugins.models import PluginRecord
+from unionhub.search.models import SearchQueue
 from unionhub.settings.models import SettingValue
 from unionhub.workdays.models import WorkdayOverride, WorkdayYear
 
@@ -43,6 +44,7 @@ __all__ = [
     "PluginRecord",
     "RoleGrant",
     "RolePermission",
+    "SearchQueue",
     "SettingValue",
     "WorkdayOverride",
     "WorkdayYear",

@@ -12,7 +12,8 @@ from unionhub import __version__
 from unionhub.api.core import ErrorResponse, Operation
 
 CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
-TYPES = {"int": {"type": "integer"}, "string": {"type": "string"}, None: {"type": "string"},
+TYPES = {"int": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+         "string": {"type": "string"}, None: {"type": "string"},
          "path": {"type": "string"}}
 REF = "#/components/schemas/{model}"
 

@@ -29,7 +29,11 @@ from unionhub.identity.numbers import (
     validate_mobile,
 )
 from unionhub.orgs.models import Org
+from unionhub.search import queue as search_queue
 from unionhub.security.crypto import FieldCipher
+
+#: The search document type of members (see unionhub.search.core_indexers).
+MEMBER_DOC = "core.member"
 
 
 class IdentityError(ValueError):
@@ -168,6 +172,7 @@ def create_member(
         session.add(Account(member=member, display_name=name))
     audit.record("member.create", target_type="member", target_id=member.id,
                  org_path=org.path, details={"id": member.id_number_masked}, session=session)
+    search_queue.enqueue(session, MEMBER_DOC, [member.id])
     return member
 
 

@@ -276,6 +276,8 @@ def apply(ctx: ImportContext) -> dict[str, int]:
         JingkaCard.number_hash == st.c.card_hash, JingkaCard.status != st.c.card_status,
         JingkaCard.status.in_((CardStatus.ACTIVE, CardStatus.LOST, CardStatus.CLOSED))))
 
+    _reindex(ctx, created + updated)  # before the update makes changed rows look unchanged
+
     ctx.progress(1, 6, "新增会员", force=True)
     s.execute(insert(Member).from_select(
         ["id", "name", "sex", "id_number_enc", "id_number_hash", "id_number_masked",
@@ -344,6 +346,27 @@ def apply(ctx: ImportContext) -> dict[str, int]:
     ctx.progress(6, 6, "完成", force=True)
     return {"created": created, "updated": updated, "cards_replaced": retired,
             "card_status": card_status}
+
+
+#: Above this many new or changed members, rebuild their search documents in one job
+#: instead of queueing each (a rebuild writes the index in bulk, with several processes).
+REINDEX_QUEUE_LIMIT = 10_000
+
+
+def _reindex(ctx: ImportContext, touched: int) -> None:
+    from unionhub.jobs import submit
+    from unionhub.search import queue as search_queue
+
+    s = ctx.session
+    assert s is not None
+    st = ctx.stage
+    if touched > REINDEX_QUEUE_LIMIT:
+        submit("core.search_rebuild", {"doc_types": ["core.member"]}, session=s,
+               owner_id=ctx.owner_id)
+    elif touched:
+        search_queue.enqueue_select(s, "core.member", select(st.c.member_id).where(
+            ctx.staged(), or_(st.c.is_new, exists().where(
+                Member.id == st.c.member_id, _detail_changed(st)))))
 
 
 def _assign_new_member_ids(ctx: ImportContext) -> None:

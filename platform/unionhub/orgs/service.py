@@ -70,6 +70,17 @@ def move_org(session: Session, org: Org, new_parent: Org) -> None:
     session.expire_all()
     audit.record("org.move", target_type="org", target_id=org.id, org_path=new_prefix,
                  details={"from": old_prefix, "to": new_prefix}, session=session)
+    reindex_members(session, new_prefix)
+
+
+def reindex_members(session: Session, path_prefix: str) -> None:
+    """Queue the search documents of every member in a subtree (their org name or access
+    tokens changed)."""
+    from unionhub.identity.models import Member
+    from unionhub.search import queue as search_queue
+
+    search_queue.enqueue_select(session, "core.member", select(Member.id).join(
+        Org, Org.id == Member.org_id).where(Org.path.like(path_prefix + "%")))
 
 
 ORG_REQUIRED = ("工会组织代码", "工会组织名称", "上级代码", "层级")
@@ -155,10 +166,13 @@ def import_orgs(session: Session, path: str | Path, *, dry_run: bool = False
                 changed = False
                 if org.level != level.value:
                     raise OrgError(f"层级不能从「{org.level_label}」改为「{row['层级']}」")
+                renamed = org.name != attrs["name"]
                 for k, v in attrs.items():
                     if getattr(org, k) != v:
                         setattr(org, k, v)
                         changed = True
+                if renamed:
+                    reindex_members(session, org.path)
                 if (parent.id if parent else None) != org.parent_id:
                     if parent is None:
                         raise OrgError("不能把组织改为最上级")

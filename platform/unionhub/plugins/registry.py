@@ -37,7 +37,8 @@ from unionhub.plugins.discovery import PluginError
 CORE = "core"
 SERVICE_HOOKS: tuple[str, ...] = ("unionhub_jobs", "unionhub_beat", "unionhub_import_handlers",
                                   "unionhub_notification_types",
-                                  "unionhub_notification_channels")
+                                  "unionhub_notification_channels",
+                                  "unionhub_search_indexers")
 URL_PREFIX = {"web": "/{p}", "mobile": "/m/{p}", "api": "/api/v1/{p}", "admin": "/admin/{p}"}
 
 

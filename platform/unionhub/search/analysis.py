@@ -133,6 +133,7 @@ class Segmenter:
             (lambda text: self._rjieba.cut(text, False)) if self._rjieba is not None
             else (lambda text: list(tk.cut(text, HMM=False))))
         self.leaves = lru_cache(maxsize=200_000)(self._leaves)
+        self.tree = lru_cache(maxsize=200_000)(self._tree)
 
     def cut(self, text: str) -> list[str]:
         """jieba precise mode without HMM; whitespace and punctuation come back as pieces."""
@@ -165,24 +166,21 @@ class Segmenter:
             out.extend(self.leaves(part))
         return tuple(out)
 
-    def tree(self, word: str) -> list[tuple[str, int]]:
-        """``word`` and every intermediate piece with the offset of its first leaf."""
-        leaves = self.leaves(word)
-        if len(leaves) == 1:
-            return [(word, 0)]
+    def _tree(self, word: str) -> tuple[tuple[str, int], ...]:
+        """``word``, its pieces and its leaves, each with the leaf offset it starts at."""
+        if len(self.leaves(word)) == 1:
+            return ((word, 0),)
         out: list[tuple[str, int]] = [(word, 0)]
         self._walk(word, 0, out)
-        return out
+        return tuple(out)
 
     def _walk(self, word: str, first: int, out: list[tuple[str, int]]) -> None:
         offset = first
         for part in self._split(word):
+            out.append((part, offset))
             n = len(self.leaves(part))
             if n > 1:
-                out.append((part, offset))
                 self._walk(part, offset, out)
-            else:
-                out.append((part, offset))
             offset += n
 
 
@@ -190,26 +188,16 @@ def _is_cjk(word: str) -> bool:
     return all("\u4e00" <= ch <= "\u9fff" for ch in word)
 
 
-def _keep(piece: str) -> bool:
-    """Drop whitespace and punctuation (every word has at least one letter or digit)."""
-    return any(ch.isalnum() for ch in piece)
-
-
-@dataclass(frozen=True)
-class Word:
-    text: str
-    start: int
-    end: int
-
-
-def words(text: str) -> list[Word]:
-    """Words of ``text`` in order, with character offsets; punctuation dropped."""
-    out: list[Word] = []
+def words(text: str) -> list[tuple[str, int, int]]:
+    """``(word, start, end)`` of ``text`` in order; whitespace and punctuation dropped
+    (jieba returns those as pieces of their own; every word starts with a letter or digit).
+    Latin letters are lower-cased."""
+    out: list[tuple[str, int, int]] = []
     pos = 0
     for piece in segmenter().cut(text):
         end = pos + len(piece)
-        if _keep(piece):
-            out.append(Word(piece.lower(), pos, end))
+        if piece[0].isalnum():
+            out.append((piece.lower() if piece.isascii() else piece, pos, end))
         pos = end
     return out
 
@@ -218,8 +206,8 @@ def leaves_of(text: str) -> list[str]:
     """The leaf sequence of ``text`` — what a quoted phrase is matched against."""
     seg = segmenter()
     out: list[str] = []
-    for w in words(text):
-        out.extend(seg.leaves(w.text))
+    for word, _start, _end in words(text):
+        out.extend(seg.leaves(word))
     return out
 
 
@@ -234,41 +222,47 @@ class ChineseWordAnalyzer(Analyzer):
                  start_char: int = 0, tokenize: bool = True, mode: str = "",
                  **kwargs: Any) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        t.boost, t.stopped = 1.0, False
         if not tokenize:
             t.original = t.text = value
-            t.boost, t.stopped = 1.0, False
-            if positions:
-                t.pos = start_pos
-            if chars:
-                t.startchar, t.endchar = start_char, start_char + len(value)
+            t.pos, t.startchar, t.endchar = start_pos, start_char, start_char + len(value)
             yield t
             return
+        if mode == "index":
+            yield from self._index_tokens(t, value, positions, keeporiginal, start_pos)
+        else:
+            yield from self._leaf_tokens(t, value, keeporiginal, start_pos, start_char)
+
+    @staticmethod
+    def _index_tokens(t: Token, value: str, positions: bool, keeporiginal: bool,
+                      pos: int) -> Iterator[Token]:
         seg = segmenter()
-        index_mode = mode == "index"
-        pos = start_pos
-        for w in words(value):
-            leaves = seg.leaves(w.text)
-            if index_mode and len(leaves) > 1:
-                pieces = seg.tree(w.text)
-            else:
-                pieces = [(leaf, i) for i, leaf in enumerate(leaves)]
-            leaf_start = w.start
-            for text, offset in pieces:
+        tree, leaves = seg.tree, seg.leaves
+        for word, start, end in words(value):
+            t.startchar, t.endchar = start, end
+            for text, offset in tree(word):
                 t.text = text
-                t.boost, t.stopped = 1.0, False
                 if keeporiginal:
                     t.original = text
-                if positions:
-                    t.pos = pos + offset
-                if chars:
-                    if len(leaves) == 1 or index_mode:
-                        t.startchar, t.endchar = start_char + w.start, start_char + w.end
-                    else:
-                        t.startchar = start_char + leaf_start
-                        t.endchar = t.startchar + len(text)
-                        leaf_start += len(text)
+                t.pos = pos + offset
                 yield t
-            pos += len(leaves)
+            pos += len(leaves(word))
+
+    @staticmethod
+    def _leaf_tokens(t: Token, value: str, keeporiginal: bool, pos: int,
+                     start_char: int) -> Iterator[Token]:
+        leaves = segmenter().leaves
+        for word, start, _end in words(value):
+            char = start_char + start
+            for leaf in leaves(word):
+                t.text = leaf
+                if keeporiginal:
+                    t.original = leaf
+                t.pos = pos
+                t.startchar, t.endchar = char, char + len(leaf)
+                yield t
+                pos += 1
+                char += len(leaf)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ChineseWordAnalyzer)

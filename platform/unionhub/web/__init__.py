@@ -11,6 +11,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from unionhub import db
 from unionhub.access import service as access
@@ -108,7 +109,19 @@ def can(permission: str, org: Any = None) -> bool:
     return current_user.is_authenticated and access.can(current_user, permission, org)
 
 
+class BoundedInt(IntegerConverter):
+    """``<int:…>`` limited to what a database integer holds: a larger id is a 404, not an
+    overflow deep in the driver."""
+
+    MAX = 2**63 - 1
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", self.MAX)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_web(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedInt
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     Babel(app, locale_selector=select_locale)
     csrf.init_app(app)
@@ -173,12 +186,13 @@ def init_web(app: Flask) -> None:
     from unionhub.imports.views import bp as imports_bp
     from unionhub.jobs.views import bp as jobs_bp
     from unionhub.notify.views import bp as notify_bp
+    from unionhub.search.views import search_bp
     from unionhub.web.office import bp as office_bp
     from unionhub.web.views import bp as web_bp
     from unionhub.workdays.views import bp as workdays_bp
 
     for bp in (web_bp, auth_bp, office_bp, admin_bp, jobs_bp, imports_bp, api_bp,
-               workdays_bp, notify_bp):
+               workdays_bp, search_bp, notify_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # token-authenticated; cookies are ignored under /api/
     for _plugin, prefix, bp in ext.registries.blueprints:

@@ -36,6 +36,7 @@ from unionhub.identity.numbers import (
     validate_mobile,
 )
 from unionhub.orgs.models import Org
+from unionhub.search import queue as search_queue
 from unionhub.web.pagination import paginate
 
 bp = Blueprint("office", __name__, url_prefix="/office")
@@ -197,6 +198,7 @@ def edit_member(member_id: int) -> Any:
                 m.left_on = date.today()
             audit.record("member.update", target_type="member", target_id=m.id,
                          org_path=target.path, details=changes)
+            search_queue.enqueue(db.session(), identity.MEMBER_DOC, [m.id])
             db.session().commit()
             flash("会员信息已保存", "success")
         return redirect(url_for("office.member", member_id=m.id))

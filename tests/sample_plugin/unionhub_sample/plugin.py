@@ -23,6 +23,7 @@ from unionhub.contrib import (
 from unionhub.imports import ImportHandler
 from unionhub.jobs import BeatEntry, JobSpec
 from unionhub.notify.types import ChannelSpec, NotificationType, Sent, Template
+from unionhub.search.types import SearchIndexer
 
 MANIFEST = Manifest(
     name="sample",
@@ -153,6 +154,13 @@ def unionhub_notification_channels() -> Sequence[ChannelSpec]:
         return [Sent(ref=f"fax-{item.id}") for item in items]
 
     return [ChannelSpec("fax", "传真", sender=fax)]
+
+
+@hookimpl
+def unionhub_search_indexers() -> Sequence[SearchIndexer]:
+    from unionhub_sample.search import documents
+
+    return [SearchIndexer("sample.note", "示例笔记", documents)]
 
 
 @hookimpl
