@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    case,
     exists,
     func,
     insert,
@@ -258,9 +259,7 @@ def apply(ctx: ImportContext) -> dict[str, int]:
     mine = ctx.staged()
     s.execute(update(st).where(mine, st.c.member_id.is_(None))
               .values(member_id=Member.id).where(st.c.id_hash == Member.id_number_hash))
-    s.execute(update(st).where(mine).values(is_new=st.c.member_id.is_(None),
-                                           new_card=_new_card(st)))
-    _assign_new_member_ids(ctx)
+    _flag_and_assign_ids(ctx)
 
     def count(*where: Any) -> int:
         # Counted up front: rowcount of INSERT … SELECT is not reliable on every driver.
@@ -369,28 +368,29 @@ def _reindex(ctx: ImportContext, touched: int) -> None:
                 Member.id == st.c.member_id, _detail_changed(st)))))
 
 
-def _assign_new_member_ids(ctx: ImportContext) -> None:
-    """Give new members their ids in the staging table before inserting them, so no join
-    back from ``member`` by hash is needed (it cost more than the insert at a million rows).
+def _flag_and_assign_ids(ctx: ImportContext) -> None:
+    """Flag new members and new cards, and give new members their ids in the staging table
+    — one pass over the staged rows (each UPDATE rewrites every row on PostgreSQL) — so no
+    join back from ``member`` by hash is needed after inserting them.
 
-    PostgreSQL draws them from the ``member`` sequence, row by row and safe under
+    PostgreSQL draws ids from the ``member`` sequence, row by row and safe under
     concurrency. SQLite has one writer, and this transaction already holds the write lock
     (it updated the staging table): ids are ``max(id) + line``, leaving harmless gaps."""
     s = ctx.session
     assert s is not None
     st = ctx.stage
-    new = and_(ctx.staged(), st.c.is_new)
+    new = st.c.member_id.is_(None)
     if ctx.dialect == "postgresql":
-        seq = func.pg_get_serial_sequence("member", "id")
-        s.execute(update(st).where(new).values(member_id=func.nextval(seq)))
-        return
-    base = s.scalar(select(func.coalesce(func.max(Member.id), 0))) or 0
-    s.execute(update(st).where(new).values(member_id=st.c.line + base))
+        next_id: Any = func.nextval(func.pg_get_serial_sequence("member", "id"))
+    else:
+        base = s.scalar(select(func.coalesce(func.max(Member.id), 0))) or 0
+        next_id = st.c.line + base
+    s.execute(update(st).where(ctx.staged()).values(
+        is_new=new, new_card=_new_card(st),
+        member_id=case((new, next_id), else_=st.c.member_id)))
 
 
 def _case_left(st: Table, left_on: Any) -> Any:
-    from sqlalchemy import case
-
     return case((st.c.status == MemberStatus.ACTIVE, None), else_=left_on)
 
 
