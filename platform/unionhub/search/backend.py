@@ -16,6 +16,7 @@ from typing import Protocol
 from markupsafe import Markup
 
 from unionhub.search.types import SearchDocument
+from unionhub.web.pagination import PageMath
 
 #: ``progress(n)``: n more documents written.
 Progress = Callable[[int], None]
@@ -57,25 +58,13 @@ class SearchHit:
 
 
 @dataclass
-class SearchResults:
+class SearchResults(PageMath):
     total: int = 0
     #: Hits per doc_type for the whole query (every visible type, zero included).
     facets: dict[str, int] = field(default_factory=dict)
     hits: list[SearchHit] = field(default_factory=list)
     page: int = 1
     per_page: int = 10
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 class SearchBackend(Protocol):

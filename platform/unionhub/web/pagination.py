@@ -11,9 +11,10 @@ from sqlalchemy import Select, func, select
 from unionhub import db
 
 
-@dataclass
-class Page:
-    items: list[Any]
+class PageMath:
+    """Page arithmetic for anything with ``page``, ``per_page`` and ``total`` (the
+    ``pager`` template macro relies on it)."""
+
     page: int
     per_page: int
     total: int
@@ -29,6 +30,14 @@ class Page:
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
+
+
+@dataclass
+class Page(PageMath):
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
 
 
 def paginate(stmt: Select[Any], per_page: int | None = None, scalars: bool = True) -> Page:
