@@ -7,7 +7,7 @@ one SQL statement; list views never filter row by row in Python.
 from __future__ import annotations
 
 from flask import abort, current_app, g
-from sqlalchemy import ColumnElement, and_, exists, false, literal, or_, select
+from sqlalchemy import ColumnElement, exists, false, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from unionhub import db
@@ -119,18 +119,3 @@ def scoped_org(account: Account, org_id: int, permission: str) -> Org:
     if o is None:
         abort(404)
     return o
-
-
-def managed_roots(account: Account, permission: str) -> list[Org]:
-    """The topmost orgs where the account holds ``permission`` (for pickers and trees)."""
-    roles = roles_with(permission)
-    orgs = list(db.session().scalars(
-        select(Org).join(RoleGrant, RoleGrant.org_id == Org.id).where(
-            and_(RoleGrant.account_id == account.id, RoleGrant.role.in_(roles))
-        ).order_by(Org.path)
-    ))
-    roots: list[Org] = []
-    for o in orgs:
-        if not any(o.path.startswith(r.path) for r in roots):
-            roots.append(o)
-    return roots

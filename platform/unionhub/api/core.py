@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, Generic, TypeVar
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Select, func, select
@@ -160,8 +160,3 @@ def operation(summary: str, *, tags: Sequence[str] = (), body: type[BaseModel] |
         return view
 
     return decorate
-
-
-def api_blueprints() -> list[str]:
-    return [name for name, bp in current_app.blueprints.items()
-            if (bp.url_prefix or "").startswith("/api/")]
