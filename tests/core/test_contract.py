@@ -68,8 +68,11 @@ def test_undeclared_slot_raises(app):
 
 
 def test_migrations_match_the_models(make_app):
-    make_app.set_plugin("sample", True)
-    app = make_app()  # loads the sample's models too
+    from unionhub.plugins import discovery
+
+    for name in discovery.discover():
+        make_app.set_plugin(name, True)
+    app = make_app()  # loads every installed plugin's models too
     from unionhub import models  # noqa: F401
 
     with app.app_context(), db.get_db().engine.connect() as conn:

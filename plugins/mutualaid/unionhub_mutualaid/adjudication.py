@@ -65,6 +65,7 @@ class Status(StrEnum):
 class Reason(StrEnum):
     # the claim (or enrollment) is refused
     UNKNOWN_BENEFIT = "unknown_benefit"
+    NOT_ENROLLED = "not_enrolled"
     NOT_PAID = "not_paid"
     COVER_ENDED = "cover_ended"
     BEFORE_COVER = "before_cover"
@@ -97,6 +98,7 @@ class Reason(StrEnum):
 
 REASON_LABELS: Mapping[Reason, str] = {
     Reason.UNKNOWN_BENEFIT: "无此保障责任",
+    Reason.NOT_ENROLLED: "未参加该项目",
     Reason.NOT_PAID: "保费未缴纳",
     Reason.COVER_ENDED: "保障已终止",
     Reason.BEFORE_COVER: "出险日期早于保障开始",

@@ -1,0 +1,5 @@
+"""Mutual aid: the settlement feature (see :mod:`unionhub_mutualaid.features`)."""
+
+from unionhub_mutualaid.features import Feature
+
+FEATURE = Feature(name="settlement")

@@ -1,0 +1,41 @@
+"""Fixtures for the mutual-aid plugin: the plugin enabled, the world of tests/helpers.py, the
+eight programs' 2025 and 2026 plan years, and a reviewer of the city's mutual-aid centre."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+
+from tests.conftest import AppFactory
+from tests.helpers import PASSWORD, World, build_world
+
+PLAN_YEARS = (2025, 2026)
+
+
+@dataclass
+class MA:
+    app: Flask
+    world: World
+
+
+@pytest.fixture
+def ma(make_app: AppFactory) -> MA:
+    make_app.set_plugin("mutualaid", True)
+    app = make_app()
+    with app.app_context():
+        from unionhub_mutualaid import plans
+
+        from unionhub import db
+        from unionhub.identity.admin import create_officer
+
+        world = build_world()
+        s = db.session()
+        plans.seed(s, PLAN_YEARS)
+        acc = create_officer(s, "reviewer", "审核员", PASSWORD, "mutualaid_reviewer",
+                             world.orgs["city"])
+        s.flush()
+        world.officers["reviewer"] = acc.id
+        s.commit()
+    return MA(app, world)
