@@ -142,6 +142,15 @@ def world(app: Flask) -> World:
 
 
 @pytest.fixture
+def ma(make_app: AppFactory) -> Any:
+    """The mutual-aid plugin enabled on the world, with its 2025 and 2026 plan years (see
+    tests/mutualaid/conftest.py)."""
+    from tests.mutualaid.conftest import build_ma
+
+    return build_ma(make_app)
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

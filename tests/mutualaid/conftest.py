@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pytest
 from flask import Flask
 
 from tests.conftest import AppFactory
@@ -20,8 +19,8 @@ class MA:
     world: World
 
 
-@pytest.fixture
-def ma(make_app: AppFactory) -> MA:
+def build_ma(make_app: AppFactory) -> MA:
+    """The ``ma`` fixture (declared in tests/conftest.py so integration tests share it)."""
     make_app.set_plugin("mutualaid", True)
     app = make_app()
     with app.app_context():

@@ -46,6 +46,7 @@ from .models import (
     MutualaidCoverage,
     MutualaidLedger,
     MutualaidPlan,
+    fen_to_yuan,
 )
 from .money import ZERO
 from .rules import PlanRules
@@ -117,11 +118,10 @@ def ledger_row(session: Session, member_id: int, program: str, plan_year: int,
 
 def ledger_state(session: Session, member_id: int, program: str, plan_year: int,
                  row: MutualaidLedger | None = None) -> LedgerState:
-    other_years = session.scalar(
-        select(func.coalesce(func.sum(MutualaidLedger.__table__.c.paid), 0)).where(
+    lifetime_before = fen_to_yuan(session.scalar(
+        select(func.sum(MutualaidLedger.paid)).where(
             MutualaidLedger.member_id == member_id, MutualaidLedger.program == program,
-            MutualaidLedger.plan_year != plan_year))
-    lifetime_before = Decimal(other_years or 0) / 100
+            MutualaidLedger.plan_year != plan_year)))
     if row is None:
         return LedgerState(paid_lifetime=lifetime_before)
     return LedgerState(

@@ -59,8 +59,14 @@ class Fen(TypeDecorator[Decimal]):
         return quantize(Decimal(value) / FEN)
 
 
-def fen_to_yuan(value: int | None) -> Decimal:
-    """An aggregate of a :class:`Fen` column (SQL returns plain fen) as 元."""
+def fen_to_yuan(value: int | Decimal | None) -> Decimal:
+    """An aggregate over :class:`Fen` columns as 元.
+
+    ``func.sum(col)`` keeps the column's type, so SQLAlchemy already returns 元 as ``Decimal``;
+    expressions that lose the type (``CASE``, arithmetic) return plain fen as ``int``.
+    """
+    if isinstance(value, Decimal):
+        return quantize(value)
     return quantize(Decimal(value or 0) / FEN)
 
 
