@@ -7,5 +7,12 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 unionhub db upgrade
+# On the first run, enable the bundled plugins (later runs keep whatever the admin chose).
+if [ ! -f instance/.bundled-plugins-enabled ]; then
+  for plugin in plugins/*/; do
+    unionhub plugins enable "$(basename "$plugin")"
+  done
+  mkdir -p instance && touch instance/.bundled-plugins-enabled
+fi
 unionhub demo --if-empty
 exec unionhub serve "$@"

@@ -128,6 +128,8 @@ def live_server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory
     env["PYTHONUNBUFFERED"] = "1"
 
     _run(env, "db", "upgrade")
+    for plugin in ("mutualaid",):  # the bundled plugins, enabled as scripts/run.sh does
+        _run(env, "plugins", "enable", plugin)
     out = _run(env, "demo", "--members", "200")
     members = [DemoMember(m["name"], m["card"], m["mobile"], m["id"])
                for m in map(MEMBER_LINE.match, out.splitlines()) if m]

@@ -110,3 +110,24 @@ def test_member_not_enrolled_is_rejected_with_reason(ma: MA) -> None:
         d = decide.approve(s, claim)
         assert claim.status == "rejected" and claim.reason_code == "not_enrolled"
         assert d.amount == 0 and "未参加该项目" in d.explanation[-1]
+
+
+def test_evaluate_many_decides_like_evaluate(ma: MA) -> None:
+    from unionhub import db
+    from unionhub_mutualaid import decide
+    from unionhub_mutualaid.models import MutualaidClaim
+
+    with ma.app.app_context():
+        s = db.session()
+        ids = [_enrolled_claim(ma, oop, f"C-{i}")
+               for i, oop in enumerate(["500.00", "12345.61", "19000.00"])]
+        decide.approve(s, s.get(MutualaidClaim, ids[1]))  # books 5,672.81 in the ledger
+        s.commit()
+        claims = [s.get(MutualaidClaim, i) for i in (ids[0], ids[2])]
+        batch = decide.evaluate_many(s, claims)
+        one_by_one = [decide.evaluate(s, c) for c in claims]
+        assert [d.to_dict() for d in batch] == [d.to_dict() for d in one_by_one]
+        assert [d.amount for d in batch] == [Decimal("0.00"), Decimal("9000.00")]
+        s.commit()
+        s.expire_all()
+        assert s.get(MutualaidClaim, ids[2]).decision["amount"] == "9000.00"

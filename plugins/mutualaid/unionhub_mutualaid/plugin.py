@@ -173,10 +173,17 @@ def unionhub_dashboard_widgets() -> Sequence[DashboardWidget]:
 
 
 def _seed(session: Any, ctx: Any) -> None:
+    from unionhub.demo import DEMO_PASSWORD
+    from unionhub.identity.admin import create_officer
+
     from . import plans
 
     year = date.today().year
     plans.seed(session, (year - 1, year))
+    city = next(o for o in ctx.orgs.values() if o.parent_id is None)
+    ctx.officers["centre"] = create_officer(session, "centre", "市职工互助保障中心审核员 郑洁",
+                                            DEMO_PASSWORD, "mutualaid_reviewer", city)
+    ctx.lines.append(f"  {'centre':10} 市职工互助保障中心审核员 郑洁（互助保障：理赔审核、代发）")
     session.flush()
     for feature in features():
         if feature.demo is not None:
