@@ -58,13 +58,20 @@ CATALOG = _read_catalog(EN_PO)
 MSGIDS = {m.id for m in CATALOG if m.id}
 
 
+#: The bundled plugins' templates share the core catalog (babel.cfg extracts plugins/** too).
+PLUGIN_TEMPLATES = sorted(
+    Path(__file__).resolve().parents[2].glob("plugins/*/unionhub_*/templates"))
+
+
 def template_literals() -> dict[str, set[str]]:
-    """Every literal passed to ``_()`` in the core templates, with the files using it."""
+    """Every literal passed to ``_()`` in the core's and the bundled plugins' templates, with
+    the files using it."""
     found: dict[str, set[str]] = {}
-    for path in sorted(TEMPLATES.rglob("*.html")):
-        for m in LITERAL_CALL.finditer(path.read_text(encoding="utf-8")):
-            msg = m.group("msg").replace("\\" + m.group("q"), m.group("q"))
-            found.setdefault(msg, set()).add(str(path.relative_to(TEMPLATES)))
+    for root in (TEMPLATES, *PLUGIN_TEMPLATES):
+        for path in sorted(root.rglob("*.html")):
+            for m in LITERAL_CALL.finditer(path.read_text(encoding="utf-8")):
+                msg = m.group("msg").replace("\\" + m.group("q"), m.group("q"))
+                found.setdefault(msg, set()).add(str(path.relative_to(root)))
     return found
 
 
@@ -171,6 +178,26 @@ def test_core_data_labels_in_catalog(app):
     assert not missing, (
         f"add these to platform/unionhub/i18n_labels.py and update the catalogs: {missing}"
     )
+
+
+def test_bundled_plugin_labels_in_catalog(ma):
+    """Labels the mutual-aid plugin registers (menus, permissions, roles, settings,
+    notification types) are translated like the core's."""
+    from unionhub.notify.registry import registry
+
+    reg = ma.app.extensions["unionhub"].registries
+    types = {t.label for p, t in registry(ma.app).types.values() if p == "mutualaid"}
+    labels = {
+        "nav": {i.label for items in reg.nav.values() for p, i in items if p == "mutualaid"},
+        "permissions": {perm.label for p, perm in reg.permissions.values() if p == "mutualaid"},
+        "roles": {r.label for r in reg.roles.values() if r.declared_by == "mutualaid"},
+        "settings": {t for p, s in reg.settings.values() if p == "mutualaid"
+                     for t in (s.label, s.help) if t},
+        "notification types": types,
+    }
+    assert all(labels.values()), labels
+    missing = {kind: sorted(s - MSGIDS) for kind, s in labels.items() if s - MSGIDS}
+    assert not missing, f"add these to unionhub_mutualaid/i18n_labels.py: {missing}"
 
 
 # -- the running app ---------------------------------------------------------------------
