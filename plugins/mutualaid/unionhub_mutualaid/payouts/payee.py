@@ -9,9 +9,10 @@ again and it goes into a new batch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from unionhub.audit import service as audit
@@ -53,6 +54,18 @@ def verify(session: Session, member: Member) -> str | None:
     return reason_for(name=member.name,
                       has_id_number=bool(member.id_number_enc and member.id_number_hash),
                       status=member.status, has_card=active_card(session, member) is not None)
+
+
+def verify_many(session: Session, member_ids: Sequence[int]) -> dict[int, str | None]:
+    """:func:`verify` for many members with one query: ``member id → reason or None``."""
+    carded = exists().where(JingkaCard.member_id == Member.id,
+                            JingkaCard.status == CardStatus.ACTIVE)
+    rows = session.execute(select(Member.id, Member.name, Member.id_number_enc,
+                                  Member.id_number_hash, Member.status, carded)
+                           .where(Member.id.in_(set(member_ids))))
+    return {mid: reason_for(name=name, has_id_number=bool(enc and h), status=status,
+                            has_card=bool(card))
+            for mid, name, enc, h, status, card in rows}
 
 
 def needs_payee(session: Session, payout: MutualaidPayout, reason: str) -> bool:

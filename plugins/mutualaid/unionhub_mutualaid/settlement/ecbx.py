@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 
 from unionhub.audit import service as audit
 from unionhub.identity.models import CardStatus, JingkaCard, Member, MemberStatus
+from unionhub.orgs.models import Org
 
 from .. import payables, plans
 from ..adjudication import (
@@ -55,7 +56,7 @@ from ..adjudication import (
     Reason,
     adjudicate,
 )
-from ..models import MutualaidSettlement, fen_to_yuan
+from ..models import MutualaidSettlement, PayoutStatus, fen_to_yuan
 from ..money import ZERO
 from .models import MutualaidEcbxBatch, MutualaidEcbxLine
 
@@ -236,28 +237,34 @@ def _account(session: Session, account_id: int) -> Any:
 
 def _queue_payouts(session: Session, paid: list[tuple[int, int, Decimal]],
                    report: Callable[..., None]) -> tuple[int, int]:
-    """One payout per paid line; the payee is verified, failures wait as payee-needed."""
-    from ..payouts.payee import needs_payee, verify
+    """One payout per paid line, a chunk at a time: payees verified with one query, payouts
+    inserted with one statement; failures wait as payee-needed with the reason."""
+    from ..payouts.payee import record_checks, verify_many
 
     summary = payables.summary(PROGRAM)
     ok = failed = 0
     for i in range(0, len(paid), PAY_CHUNK):
         chunk = paid[i:i + PAY_CHUNK]
-        members = {m.id: m for m in session.scalars(
-            select(Member).where(Member.id.in_({mid for _l, mid, _a in chunk})))}
-        links = []
+        reasons = verify_many(session, [mid for _l, mid, _a in chunk])
+        paths = dict(session.execute(
+            select(Member.id, Org.path).join(Org, Org.id == Member.org_id)
+            .where(Member.id.in_({mid for _l, mid, _a in chunk}))).all())
+        rows = []
         for lid, mid, amount in chunk:
-            member = members[mid]
-            payout = payables.queue(session, member=member, source="ecbx", source_id=lid,
-                                    program=PROGRAM, amount=amount, summary=summary)
-            reason = verify(session, member)
-            if reason is None:
-                ok += 1
-            else:
-                needs_payee(session, payout, reason)
-                failed += 1
-            links.append({"id": lid, "payout_id": payout.id})
-        session.execute(update(MutualaidEcbxLine), links)
+            reason = reasons[mid]
+            rows.append({"member_id": mid, "org_path": paths[mid], "source": "ecbx",
+                         "source_id": lid, "program": PROGRAM, "amount": amount,
+                         "summary": summary,
+                         "status": PayoutStatus.PENDING if reason is None
+                         else PayoutStatus.PAYEE_NEEDED,
+                         "failure": None if reason is None else reason[:200]})
+            ok, failed = (ok + 1, failed) if reason is None else (ok, failed + 1)
+        payout_ids = payables.queue_many(session, rows)
+        record_checks(session, [{"payout_id": payout_ids[r["source_id"]],
+                                 "org_path": r["org_path"], "ok": r["failure"] is None,
+                                 "reason": r["failure"]} for r in rows])
+        session.execute(update(MutualaidEcbxLine),
+                        [{"id": lid, "payout_id": payout_ids[lid]} for lid, _m, _a in chunk])
         report(i + len(chunk), len(paid), f"已处理 {i + len(chunk)} 笔")
     return ok, failed
 
