@@ -113,9 +113,10 @@ def test_member_not_enrolled_is_rejected_with_reason(ma: MA) -> None:
 
 
 def test_evaluate_many_decides_like_evaluate(ma: MA) -> None:
-    from unionhub import db
     from unionhub_mutualaid import decide
     from unionhub_mutualaid.models import MutualaidClaim
+
+    from unionhub import db
 
     with ma.app.app_context():
         s = db.session()

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from unionhub.audit import service as audit
@@ -47,7 +47,7 @@ from .models import (
     MutualaidCoverage,
     MutualaidLedger,
     MutualaidPlan,
-    fen_to_yuan,
+    money_sum,
 )
 from .money import ZERO
 from .rules import PlanRules
@@ -119,10 +119,10 @@ def ledger_row(session: Session, member_id: int, program: str, plan_year: int,
 
 def ledger_state(session: Session, member_id: int, program: str, plan_year: int,
                  row: MutualaidLedger | None = None) -> LedgerState:
-    lifetime_before = fen_to_yuan(session.scalar(
-        select(func.sum(MutualaidLedger.paid)).where(
+    lifetime_before = session.scalar(
+        select(money_sum(MutualaidLedger.paid)).where(
             MutualaidLedger.member_id == member_id, MutualaidLedger.program == program,
-            MutualaidLedger.plan_year != plan_year)))
+            MutualaidLedger.plan_year != plan_year)) or ZERO
     return _state_of(row, lifetime_before)
 
 

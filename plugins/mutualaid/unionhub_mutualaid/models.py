@@ -24,8 +24,11 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    func,
+    type_coerce,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 from unionhub.db import Base, UTCDateTime, utcnow
@@ -59,15 +62,14 @@ class Fen(TypeDecorator[Decimal]):
         return quantize(Decimal(value) / FEN)
 
 
-def fen_to_yuan(value: int | Decimal | None) -> Decimal:
-    """An aggregate over :class:`Fen` columns as 元.
+def money_sum(expr: Any) -> ColumnElement[Decimal]:
+    """``SUM`` of a fen-valued expression (a :class:`Fen` column, or a ``CASE`` over one), typed
+    :class:`Fen` so that every database returns ``Decimal`` 元; 0.00 when there are no rows.
 
-    ``func.sum(col)`` keeps the column's type, so SQLAlchemy already returns 元 as ``Decimal``;
-    expressions that lose the type (``CASE``, arithmetic) return plain fen as ``int``.
+    Untyped, ``SUM(bigint)`` is ``NUMERIC`` on PostgreSQL and ``INTEGER`` on SQLite: plain fen
+    as ``Decimal`` on one and ``int`` on the other, easy to mistake for 元.
     """
-    if isinstance(value, Decimal):
-        return quantize(value)
-    return quantize(Decimal(value or 0) / FEN)
+    return func.coalesce(func.sum(type_coerce(expr, Fen)), Decimal("0.00"))
 
 
 class PlanStatus(StrEnum):

@@ -37,7 +37,7 @@ from ..models import (
     MutualaidCoverage,
     MutualaidFeeStatement,
     MutualaidPlan,
-    fen_to_yuan,
+    money_sum,
 )
 from ..payables import insert_ignore
 from ..rules import PlanRules
@@ -345,15 +345,15 @@ def refresh_statement(session: Session, unit: Org, plan: MutualaidPlan) -> int:
     cov = MutualaidCoverage.__table__
     mine = and_(cov.c.unit_org_id == unit.id, cov.c.program == plan.program,
                 cov.c.plan_year == plan.plan_year)
-    heads, shares, due_fen = session.execute(select(
+    heads, shares, due = session.execute(select(
         func.count(cov.c.id), func.coalesce(func.sum(cov.c.shares), 0),
-        func.coalesce(func.sum(cov.c.fee), 0)).where(mine)).one()
+        money_sum(cov.c.fee)).where(mine)).one()
     pending = session.scalar(select(func.count(cov.c.id)).where(
         mine, cov.c.status == CoverageStatus.PENDING_PAYMENT)) or 0
     session.execute(update(cov).where(mine, cov.c.fee_statement_id.is_(None))
                     .values(fee_statement_id=statement_id))
     values: dict[str, Any] = {"headcount": heads, "shares": shares,
-                              "amount_due": fen_to_yuan(due_fen), "updated_at": utcnow()}
+                              "amount_due": due, "updated_at": utcnow()}
     if pending:
         values["status"] = FeeStatus.OPEN.value
     session.execute(update(MutualaidFeeStatement).where(MutualaidFeeStatement.id == statement_id)

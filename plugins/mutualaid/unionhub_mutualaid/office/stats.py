@@ -27,7 +27,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    type_coerce,
 )
 from sqlalchemy.orm import Session
 
@@ -37,12 +36,12 @@ from unionhub.orgs.models import Org
 from ..models import (
     ClaimStatus,
     CoverageStatus,
-    Fen,
     MutualaidClaim,
     MutualaidCoverage,
     MutualaidFeeStatement,
     MutualaidPayout,
     PayoutStatus,
+    money_sum,
 )
 from ..money import quantize
 from ..rules import PROGRAM_CODES, PROGRAM_NAMES
@@ -86,14 +85,7 @@ class Scope:
         return clause
 
 
-def fen_sum(col: ColumnElement[Any]) -> ColumnElement[Decimal]:
-    """``SUM`` of a fen-valued expression, typed :class:`Fen` so SQLAlchemy returns 元.
-
-    The type is set explicitly: ``SUM(bigint)`` is ``NUMERIC`` on PostgreSQL and ``INTEGER`` on
-    SQLite, so an untyped sum (say of a ``CASE``) would come back as ``Decimal`` fen on one and
-    ``int`` fen on the other. 0 when there are no rows.
-    """
-    return func.coalesce(func.sum(type_coerce(col, Fen)), Decimal("0.00"))
+fen_sum = money_sum  # every money SUM is typed Fen: Decimal 元 on SQLite and PostgreSQL
 
 
 def _yuan(value: Decimal | None) -> Decimal:

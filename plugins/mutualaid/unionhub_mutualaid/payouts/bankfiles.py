@@ -27,7 +27,7 @@ from unionhub.audit import service as audit
 from unionhub.identity.models import JingkaCard, Member
 from unionhub.identity.service import reveal_card_number, reveal_id_number
 
-from ..models import fen_to_yuan
+from ..models import money_sum
 from .models import MutualaidPayoutBatch, MutualaidPayoutLine
 
 HEADER = ("批次号", "总笔数", "总金额")
@@ -43,10 +43,9 @@ class BankFileError(ValueError):
 
 def check_totals(session: Session, batch: MutualaidPayoutBatch) -> None:
     """Count and sum the lines in SQL; they must equal the batch's header figures."""
-    count, fen = session.execute(
-        select(func.count(), func.coalesce(func.sum(MutualaidPayoutLine.__table__.c.amount), 0))
+    count, total = session.execute(
+        select(func.count(), money_sum(MutualaidPayoutLine.amount))
         .where(MutualaidPayoutLine.batch_id == batch.id)).one()
-    total = fen_to_yuan(fen)
     if count != batch.count or total != batch.total:
         raise BankFileError(
             f"批次 {batch.batch_no} 明细合计（{count} 笔，{total} 元）与批次总数"

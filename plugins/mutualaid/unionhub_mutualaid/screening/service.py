@@ -22,7 +22,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -33,7 +33,7 @@ from unionhub.identity.models import Member
 from unionhub.orgs.models import Org
 
 from ..catalogue import DiseaseCatalogue
-from ..models import MutualaidPlan, MutualaidSettlement, PlanStatus, fen_to_yuan
+from ..models import MutualaidPlan, MutualaidSettlement, PlanStatus, money_sum
 from ..plans import rules_of
 from ..rules import PROGRAM_CODES
 from .models import FlagStatus, MutualaidScreeningFlag, MutualaidScreeningVisit
@@ -345,9 +345,9 @@ def close(session: Session, flag_row: MutualaidScreeningFlag, *, actor: Any) -> 
 
 
 def aid_total(session: Session, flag_id: int) -> Decimal:
-    return fen_to_yuan(session.scalar(
-        select(func.sum(MutualaidScreeningVisit.aid_amount))
-        .where(MutualaidScreeningVisit.flag_id == flag_id)))
+    return session.scalar(
+        select(money_sum(MutualaidScreeningVisit.aid_amount))
+        .where(MutualaidScreeningVisit.flag_id == flag_id))
 
 
 # --- the rescan job --------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, exists, func, insert, select, type_coerce, update
+from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from unionhub.audit import service as audit
@@ -56,7 +56,7 @@ from ..adjudication import (
     Reason,
     adjudicate,
 )
-from ..models import MutualaidSettlement, PayoutStatus, fen_to_yuan
+from ..models import MutualaidSettlement, PayoutStatus, money_sum
 from ..money import ZERO
 from .models import MutualaidEcbxBatch, MutualaidEcbxLine
 
@@ -95,10 +95,6 @@ class _Prior:
     paid_year_other: Decimal = ZERO
     paid_life_other: Decimal = ZERO
     deductible_other: Decimal = ZERO
-
-
-def _fen_sum(column: Any) -> Any:
-    return type_coerce(func.sum(column), BigInteger)
 
 
 def _priors(session: Session, quarter: str, year: int, members: Any) -> dict[int, _Prior]:
@@ -153,7 +149,7 @@ def run_quarter(session: Session, quarter: str, *, actor_id: int | None = None,
     in_quarter = (select(S.member_id).where(S.quarter == quarter, S.member_id.is_not(None))
                   .distinct().scalar_subquery())
     bases = session.execute(
-        select(S.member_id, _fen_sum(S.self_pay_1))
+        select(S.member_id, money_sum(S.self_pay_1))
         .where(S.quarter == quarter, S.member_id.is_not(None)).group_by(S.member_id)).all()
     report(0, len(bases), "计算报销金额", force=True)
     priors = _priors(session, quarter, year, in_quarter)
@@ -166,8 +162,7 @@ def run_quarter(session: Session, quarter: str, *, actor_id: int | None = None,
 
     lines: list[dict[str, Any]] = []
     ineligible = unchanged = 0
-    for mid, basis_fen in bases:
-        basis = fen_to_yuan(basis_fen)
+    for mid, basis in bases:
         prior = priors.get(mid, _Prior())
         member = facts[mid]
         decision = adjudicate(

@@ -13,7 +13,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import BigInteger, case, func, or_, select, type_coerce
+from sqlalchemy import case, func, or_, select
 
 from unionhub import db
 from unionhub.access.service import require, scope_filter
@@ -25,7 +25,7 @@ from unionhub.jobs.models import Job, JobStatus
 from unionhub.orgs.models import Org
 from unionhub.web.pagination import paginate
 
-from ..models import MutualaidPayout, MutualaidSettlement, fen_to_yuan
+from ..models import MutualaidPayout, MutualaidSettlement, money_sum
 from ..web import bp
 from .ecbx import EcbxError, parse_quarter
 from .models import MutualaidEcbxBatch, MutualaidEcbxLine
@@ -35,10 +35,6 @@ ECBX_PERMISSION = "mutualaid.ecbx.manage"
 HANDLER_CODE = "mutualaid.settlement"
 ECBX_JOB = "mutualaid.ecbx_quarter"
 ALLOWED = (".csv", ".xlsx")
-
-
-def _sum_fen(expr: Any) -> Any:
-    return type_coerce(func.coalesce(func.sum(expr), 0), BigInteger)
 
 
 @bp.route("/settlement", methods=["GET", "POST"], endpoint="settlement_index")
@@ -73,15 +69,15 @@ def settlement_index() -> Any:
     stmt = (
         select(S.quarter, func.count(), func.sum(case((set_aside, 1), else_=0)),
                func.count(S.member_id.distinct()),
-               _sum_fen(case((set_aside, 0), else_=S.self_pay_1)))
+               money_sum(case((set_aside, 0), else_=S.self_pay_1)))
         .outerjoin(Member, Member.id == S.member_id).outerjoin(Org, Org.id == Member.org_id)
         # records of people who are not members have no org: counted, never shown
         .where(or_(set_aside, scope_filter(current_user, IMPORT_PERMISSION, Org.path)))
         .group_by(S.quarter).order_by(S.quarter.desc()))
     quarters = [{"quarter": q, "records": n, "set_aside": int(aside or 0),
                  "member_records": n - int(aside or 0), "members": members,
-                 "self_pay_1": fen_to_yuan(fen)}
-                for q, n, aside, members, fen in s.execute(stmt)]
+                 "self_pay_1": self_pay}
+                for q, n, aside, members, self_pay in s.execute(stmt)]
     totals = {k: sum(row[k] for row in quarters)
               for k in ("records", "set_aside", "member_records")}
     imports = s.scalars(select(ImportBatch).where(ImportBatch.handler == HANDLER_CODE)
