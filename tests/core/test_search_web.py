@@ -105,11 +105,10 @@ def test_page_without_query_and_anonymous_member_search(search: Flask, client: F
 def test_plugin_indexer_and_member_changes_are_indexed(make_app, world: World) -> None:
     """Wired end to end: the sample plugin's indexer and the core's member indexer, updated
     through the queue that the identity service and the sample's data feed."""
-    from unionhub_sample.models import SampleNote
-
     from unionhub import db
     from unionhub.search.queue import process_queue
     from unionhub.search.service import rebuild
+    from unionhub_sample.models import SampleNote
 
     make_app.set_plugin("sample", True)
     app = make_app()

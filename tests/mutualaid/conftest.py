@@ -24,10 +24,9 @@ def build_ma(make_app: AppFactory) -> MA:
     make_app.set_plugin("mutualaid", True)
     app = make_app()
     with app.app_context():
-        from unionhub_mutualaid import plans
-
         from unionhub import db
         from unionhub.identity.admin import create_officer
+        from unionhub_mutualaid import plans
 
         world = build_world()
         s = db.session()

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from unionhub_mutualaid.adjudication import (
     EMPTY_LEDGER,
     ClaimInput,

@@ -3,6 +3,7 @@
 from collections import Counter
 
 import pytest
+
 from unionhub_mutualaid import _bench_adjudication as bench
 
 

@@ -13,10 +13,9 @@ from tests.mutualaid.conftest import MA
 def cover(ma: MA, person: str, program: str = "ZYYL", year: int = 2026,
           unit: str = "g1") -> int:
     """A paid coverage row (as the enrollment feature would create it)."""
+    from unionhub import db
     from unionhub_mutualaid import plans
     from unionhub_mutualaid.models import MutualaidCoverage
-
-    from unionhub import db
 
     s = db.session()
     plan = plans.current(s, program, year)
@@ -33,10 +32,9 @@ def cover(ma: MA, person: str, program: str = "ZYYL", year: int = 2026,
 
 
 def _fast(ma: MA, serial: str, person: str = "m1") -> object:
-    from unionhub_mutualaid.claims.service import create_fast_claim
-
     from unionhub import db
     from unionhub.identity.models import Member
+    from unionhub_mutualaid.claims.service import create_fast_claim
 
     s = db.session()
     member = s.get(Member, ma.world.people[person].member_id)
@@ -48,11 +46,10 @@ def _fast(ma: MA, serial: str, person: str = "m1") -> object:
 
 
 def test_fast_claim_is_idempotent_per_serial(ma: MA) -> None:
-    from unionhub_mutualaid.claims.models import MutualaidClaimEvent
-    from unionhub_mutualaid.models import MutualaidClaim
-
     from unionhub import db
     from unionhub.workdays.service import add_working_days
+    from unionhub_mutualaid.claims.models import MutualaidClaimEvent
+    from unionhub_mutualaid.models import MutualaidClaim
 
     with ma.app.app_context():
         cover(ma, "m1")
@@ -77,9 +74,8 @@ def test_fast_claim_is_idempotent_per_serial(ma: MA) -> None:
 
 
 def test_fast_claim_needs_coverage(ma: MA) -> None:
-    from unionhub_mutualaid.models import MutualaidClaim
-
     from unionhub import db
+    from unionhub_mutualaid.models import MutualaidClaim
 
     with ma.app.app_context():
         assert _fast(ma, "S-0009", person="m2") is None
@@ -87,11 +83,10 @@ def test_fast_claim_needs_coverage(ma: MA) -> None:
 
 
 def test_zero_amount_approval_becomes_rejection_with_engine_reason(ma: MA) -> None:
-    from unionhub_mutualaid.claims import service
-    from unionhub_mutualaid.models import MutualaidPayout
-
     from unionhub import db
     from unionhub.identity.models import Member
+    from unionhub_mutualaid.claims import service
+    from unionhub_mutualaid.models import MutualaidPayout
 
     with ma.app.app_context():
         cover(ma, "m1")
@@ -111,10 +106,9 @@ def test_zero_amount_approval_becomes_rejection_with_engine_reason(ma: MA) -> No
 
 
 def test_demo_creates_claims_in_several_states(ma: MA) -> None:
+    from unionhub import db
     from unionhub_mutualaid.claims.demo import seed
     from unionhub_mutualaid.models import MutualaidClaim
-
-    from unionhub import db
 
     with ma.app.app_context():
         for person in ("m1", "m2", "m3"):

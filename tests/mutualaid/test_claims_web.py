@@ -55,9 +55,8 @@ def _claim_id(r: Any) -> int:
 
 
 def _claim(ma: MA, claim_id: int) -> Any:
-    from unionhub_mutualaid.models import MutualaidClaim
-
     from unionhub import db
+    from unionhub_mutualaid.models import MutualaidClaim
 
     with ma.app.app_context():
         s = db.session()
@@ -120,9 +119,8 @@ def test_form_errors_name_the_field(ma: MA) -> None:
     assert "个人自付金额应为不小于 0 的金额" in html and "出院日期早于入院日期" in html
     r = _submit(client, {**ZYYL_FORM, "program": "ZDJB", "diagnoses": "C50.9"})
     assert r.status_code == 422 and "未参加" in r.get_data(as_text=True)
-    from unionhub_mutualaid.models import MutualaidClaim
-
     from unionhub import db
+    from unionhub_mutualaid.models import MutualaidClaim
 
     with ma.app.app_context():
         assert db.session().scalar(select(func.count()).select_from(MutualaidClaim)) == 0
@@ -152,9 +150,8 @@ def test_bad_files_refused(ma: MA) -> None:
 
 
 def test_file_visibility(ma: MA) -> None:
-    from unionhub_mutualaid.claims.models import MutualaidClaimFile
-
     from unionhub import db
+    from unionhub_mutualaid.claims.models import MutualaidClaimFile
 
     with ma.app.app_context():
         cover(ma, "m1")
@@ -190,11 +187,10 @@ def test_clerk_submits_for_member_in_scope_only(ma: MA) -> None:
 
 
 def test_return_add_file_resubmit_then_approve_pays_once(ma: MA) -> None:
-    from unionhub_mutualaid.models import MutualaidPayout
-
     from unionhub import db
     from unionhub.audit.models import AuditLog
     from unionhub.notify.models import Notification
+    from unionhub_mutualaid.models import MutualaidPayout
 
     with ma.app.app_context():
         cover(ma, "m1")
@@ -253,13 +249,12 @@ def test_reject_needs_reason_and_note_for_other(ma: MA) -> None:
 
 
 def test_overdue_list_counts_working_days(ma: MA) -> None:
-    from unionhub_mutualaid.claims import service
-    from unionhub_mutualaid.claims.views import overdue_statement
-    from unionhub_mutualaid.models import MutualaidClaim
-
     from unionhub import db
     from unionhub.identity.models import Account
     from unionhub.workdays.service import add_working_days, working_days_between
+    from unionhub_mutualaid.claims import service
+    from unionhub_mutualaid.claims.views import overdue_statement
+    from unionhub_mutualaid.models import MutualaidClaim
 
     with ma.app.app_context():
         cover(ma, "m1")

@@ -12,10 +12,9 @@ from tests.mutualaid.conftest import MA
 
 
 def _enrolled_claim(ma: MA, oop: str = "12345.61", number: str = "C-1") -> int:
+    from unionhub import db
     from unionhub_mutualaid import plans
     from unionhub_mutualaid.models import MutualaidClaim, MutualaidCoverage
-
-    from unionhub import db
 
     s = db.session()
     plan = plans.current(s, "ZYYL", 2026)
@@ -42,10 +41,9 @@ def _enrolled_claim(ma: MA, oop: str = "12345.61", number: str = "C-1") -> int:
 
 
 def test_approve_books_ledger_and_owes_one_payout(ma: MA) -> None:
+    from unionhub import db
     from unionhub_mutualaid import decide
     from unionhub_mutualaid.models import MutualaidClaim, MutualaidLedger, MutualaidPayout
-
-    from unionhub import db
 
     with ma.app.app_context():
         s = db.session()
@@ -70,10 +68,9 @@ def test_approve_books_ledger_and_owes_one_payout(ma: MA) -> None:
 
 
 def test_stale_ledger_version_is_retried_not_double_counted(ma: MA) -> None:
+    from unionhub import db
     from unionhub_mutualaid import decide
     from unionhub_mutualaid.models import MutualaidClaim, MutualaidLedger
-
-    from unionhub import db
 
     with ma.app.app_context():
         s = db.session()
@@ -93,10 +90,9 @@ def test_stale_ledger_version_is_retried_not_double_counted(ma: MA) -> None:
 
 
 def test_member_not_enrolled_is_rejected_with_reason(ma: MA) -> None:
+    from unionhub import db
     from unionhub_mutualaid import decide, plans
     from unionhub_mutualaid.models import MutualaidClaim
-
-    from unionhub import db
 
     with ma.app.app_context():
         s = db.session()
@@ -113,10 +109,9 @@ def test_member_not_enrolled_is_rejected_with_reason(ma: MA) -> None:
 
 
 def test_evaluate_many_decides_like_evaluate(ma: MA) -> None:
+    from unionhub import db
     from unionhub_mutualaid import decide
     from unionhub_mutualaid.models import MutualaidClaim
-
-    from unionhub import db
 
     with ma.app.app_context():
         s = db.session()

@@ -154,10 +154,9 @@ def test_lifetime_cap_holds_across_quarters_and_years(ma: MA) -> None:
 
 
 def test_lost_card_waits_for_payee_and_members_who_left_are_not_eligible(ma: MA) -> None:
-    from unionhub_mutualaid.models import MutualaidPayout
-
     from unionhub.identity import service as identity
     from unionhub.identity.models import Member
+    from unionhub_mutualaid.models import MutualaidPayout
 
     m1, m2, m3 = (ma.world.people[k].member_id for k in ("m1", "m2", "m3"))
     with ma.app.app_context():
@@ -223,12 +222,11 @@ def test_job_from_the_page_and_batch_detail(ma: MA) -> None:
 def test_demo_seeds_records_claims_and_one_quarter(ma: MA) -> None:
     import random
 
+    from unionhub.demo import DemoContext
     from unionhub_mutualaid import plans
     from unionhub_mutualaid.models import MutualaidSettlement
     from unionhub_mutualaid.settlement import FEATURE
     from unionhub_mutualaid.settlement.models import MutualaidEcbxBatch
-
-    from unionhub.demo import DemoContext
 
     with ma.app.app_context():
         s = db.session()

@@ -42,6 +42,7 @@ def _coverage(s: Any) -> list[Any]:
 
 def test_double_enrollment_refused_also_through_another_unit(ma: MA) -> None:
     from sqlalchemy.exc import IntegrityError
+
     from unionhub_mutualaid.enrollment import service
     from unionhub_mutualaid.models import MutualaidCoverage
 
@@ -129,9 +130,8 @@ def test_participation_ratio_refuses_the_whole_batch(ma: MA) -> None:
 
 
 def test_clerk_scope(ma: MA) -> None:
-    from unionhub_mutualaid.enrollment import service
-
     from unionhub.identity.models import Account
+    from unionhub_mutualaid.enrollment import service
 
     with ma.app.app_context():
         s, p = _ctx(ma)
@@ -173,9 +173,8 @@ def test_renewal_in_grace_keeps_first_enrolled_gap_restarts_waiting(ma: MA) -> N
 
 
 def test_web_enroll_pay_and_member_sees_cover(ma: MA) -> None:
-    from unionhub_mutualaid.models import MutualaidFeeStatement
-
     from unionhub import db
+    from unionhub_mutualaid.models import MutualaidFeeStatement
 
     with ma.app.app_context():
         s, p = _ctx(ma)
@@ -333,12 +332,11 @@ def test_import_below_ratio_rejects_rows(ma: MA, tmp_path: Path) -> None:
 def test_demo_seeding_enrolls_agent_offices_and_pays_most(ma: MA) -> None:
     import random
 
+    from unionhub.demo import DemoContext
+    from unionhub.orgs.models import Org
     from unionhub_mutualaid import plans
     from unionhub_mutualaid.enrollment import demo
     from unionhub_mutualaid.models import MutualaidFeeStatement
-
-    from unionhub.demo import DemoContext
-    from unionhub.orgs.models import Org
 
     with ma.app.app_context():
         s, p = _ctx(ma)

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+
 from unionhub_mutualaid.money import (
     ZERO,
     cap,

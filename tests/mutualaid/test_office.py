@@ -19,6 +19,7 @@ D = Decimal
 
 def _seed(ma: MA) -> None:
     """Coverage, fee statements, claims and payouts in g1/b1 (under d1) and g2 (under d2)."""
+    from unionhub import db
     from unionhub_mutualaid import plans
     from unionhub_mutualaid.models import (
         MutualaidClaim,
@@ -26,8 +27,6 @@ def _seed(ma: MA) -> None:
         MutualaidFeeStatement,
         MutualaidPayout,
     )
-
-    from unionhub import db
 
     s = db.session()
     w = ma.world
@@ -102,10 +101,9 @@ def seeded(ma: MA) -> MA:
 
 
 def _figures(ma: MA, officer: str, org_key: str | None = None) -> Any:
-    from unionhub_mutualaid.office import stats
-
     from unionhub import db
     from unionhub.identity.models import Account
+    from unionhub_mutualaid.office import stats
 
     s = db.session()
     account = s.get(Account, ma.world.officers[officer])
@@ -233,10 +231,9 @@ def test_widget_on_officer_board(seeded: MA) -> None:
 
 
 def test_widget_numbers(seeded: MA) -> None:
-    from unionhub_mutualaid.office import stats
-
     from unionhub import db
     from unionhub.identity.models import Account
+    from unionhub_mutualaid.office import stats
 
     with seeded.app.test_request_context():
         s = db.session()
@@ -249,6 +246,7 @@ def test_widget_numbers(seeded: MA) -> None:
 def test_charts_are_accessible_svg() -> None:
     from flask import Flask
     from flask_babel import Babel
+
     from unionhub_mutualaid.office import charts
 
     app = Flask(__name__)

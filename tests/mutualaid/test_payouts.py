@@ -20,10 +20,9 @@ BATCHES = "/mutualaid/payouts/batches"
 
 def _queue(ma: MA, person: str, amount: str, source_id: int, *, source: str = "ecbx",
            program: str = "ECBX") -> int:
-    from unionhub_mutualaid import payables
-
     from unionhub import db
     from unionhub.identity.models import Member
+    from unionhub_mutualaid import payables
 
     s = db.session()
     member = s.get(Member, ma.world.people[person].member_id)
@@ -37,10 +36,9 @@ def _queue(ma: MA, person: str, amount: str, source_id: int, *, source: str = "e
 def _approved_claim(ma: MA, person: str = "m1", amount: str = "1234.56", n: int = 0
                     ) -> tuple[int, int]:
     """A claim in status approved with its payout queued, as decide.approve leaves it."""
+    from unionhub import db
     from unionhub_mutualaid import plans
     from unionhub_mutualaid.models import MutualaidClaim
-
-    from unionhub import db
 
     s = db.session()
     plan = plans.current(s, "ZYYL", 2026)
@@ -55,10 +53,9 @@ def _approved_claim(ma: MA, person: str = "m1", amount: str = "1234.56", n: int 
 
 
 def _batch(ma: MA, org: str = "city", **kw: Any) -> Any:
-    from unionhub_mutualaid.payouts import batches
-
     from unionhub import db
     from unionhub.orgs.models import Org
+    from unionhub_mutualaid.payouts import batches
 
     s = db.session()
     path = s.get(Org, ma.world.org_id(org)).path
@@ -68,9 +65,8 @@ def _batch(ma: MA, org: str = "city", **kw: Any) -> Any:
 
 
 def _lines(batch_id: int) -> list[Any]:
-    from unionhub_mutualaid.payouts.models import MutualaidPayoutLine
-
     from unionhub import db
+    from unionhub_mutualaid.payouts.models import MutualaidPayoutLine
 
     return list(db.session().scalars(select(MutualaidPayoutLine).where(
         MutualaidPayoutLine.batch_id == batch_id).order_by(MutualaidPayoutLine.seq)))
@@ -88,19 +84,17 @@ def _return_csv(tmp_path: Path, rows: list[tuple[str, ...]], encoding: str = "ut
 
 
 def _payout(payout_id: int) -> Any:
-    from unionhub_mutualaid.models import MutualaidPayout
-
     from unionhub import db
+    from unionhub_mutualaid.models import MutualaidPayout
 
     return db.session().get(MutualaidPayout, payout_id, populate_existing=True)
 
 
 def test_batch_claims_each_payout_once_and_sets_aside_payees_without_card(ma: MA) -> None:
-    from unionhub_mutualaid.payouts.models import MutualaidPayeeCheck, MutualaidPayoutLine
-
     from unionhub import db
     from unionhub.identity import service as identity
     from unionhub.identity.models import Member
+    from unionhub_mutualaid.payouts.models import MutualaidPayeeCheck, MutualaidPayoutLine
 
     with ma.app.app_context():
         s = db.session()
@@ -130,11 +124,10 @@ def test_batch_claims_each_payout_once_and_sets_aside_payees_without_card(ma: MA
 
 def test_concurrent_generation_claims_a_payout_only_once(ma: MA) -> None:
     """The second officer's conditional update finds the payout no longer pending."""
+    from unionhub import db
     from unionhub_mutualaid.models import MutualaidPayout
     from unionhub_mutualaid.payouts import batches
     from unionhub_mutualaid.payouts.models import MutualaidPayoutLine
-
-    from unionhub import db
 
     with ma.app.app_context():
         s = db.session()
@@ -160,10 +153,10 @@ def test_concurrent_generation_claims_a_payout_only_once(ma: MA) -> None:
 
 def test_bank_file_gbk_csv_and_xlsx_totals_and_audit(ma: MA) -> None:
     from openpyxl import load_workbook
-    from unionhub_mutualaid.payouts.models import MutualaidPayoutBatch
 
     from unionhub import db
     from unionhub.audit.models import AuditLog
+    from unionhub_mutualaid.payouts.models import MutualaidPayoutBatch
 
     with ma.app.app_context():
         _queue(ma, "m1", "1000.00", 1)
@@ -222,10 +215,9 @@ def test_members_and_clerks_cannot_download_a_bank_file(ma: MA, who: str) -> Non
 
 
 def test_return_file_applied_once_claim_paid_member_sees_paid(ma: MA, tmp_path: Path) -> None:
-    from unionhub_mutualaid.models import MutualaidClaim
-
     from unionhub import db
     from unionhub.notify.models import Notification
+    from unionhub_mutualaid.models import MutualaidClaim
 
     with ma.app.app_context():
         claim_id, p1 = _approved_claim(ma, "m1", "1234.56")
@@ -289,9 +281,8 @@ def test_return_file_applied_once_claim_paid_member_sees_paid(ma: MA, tmp_path: 
 
 
 def test_bad_return_file_is_refused_and_nothing_changes(ma: MA, tmp_path: Path) -> None:
-    from unionhub_mutualaid.payouts import returns
-
     from unionhub import db
+    from unionhub_mutualaid.payouts import returns
 
     with ma.app.app_context():
         p1 = _queue(ma, "m1", "10.00", 1)
@@ -311,11 +302,11 @@ def test_bad_return_file_is_refused_and_nothing_changes(ma: MA, tmp_path: Path) 
 def test_failed_line_payee_needed_ready_new_batch_new_reference(ma: MA, tmp_path: Path
                                                                ) -> None:
     from openpyxl import Workbook
-    from unionhub_mutualaid.payouts import returns
 
     from unionhub import db
     from unionhub.identity import service as identity
     from unionhub.identity.models import Member
+    from unionhub_mutualaid.payouts import returns
 
     with ma.app.app_context():
         s = db.session()
@@ -371,11 +362,10 @@ def test_failed_line_payee_needed_ready_new_batch_new_reference(ma: MA, tmp_path
 
 
 def test_card_replaced_after_approval_is_paid_on_the_new_card(ma: MA) -> None:
-    from unionhub_mutualaid.payouts import bankfiles
-
     from unionhub import db
     from unionhub.identity import service as identity
     from unionhub.identity.models import Member
+    from unionhub_mutualaid.payouts import bankfiles
 
     with ma.app.app_context():
         s = db.session()
@@ -393,9 +383,8 @@ def test_card_replaced_after_approval_is_paid_on_the_new_card(ma: MA) -> None:
 
 
 def test_direct_pay_rate_shown_on_batches_page(ma: MA) -> None:
-    from unionhub_mutualaid.payouts import returns, stats
-
     from unionhub import db
+    from unionhub_mutualaid.payouts import returns, stats
 
     with ma.app.app_context():
         s = db.session()
@@ -455,10 +444,9 @@ def test_officer_scope_and_member_api(ma: MA) -> None:
 def test_demo_batches_approved_claims_most_paid_a_couple_payee_needed(ma: MA) -> None:
     from types import SimpleNamespace
 
+    from unionhub import db
     from unionhub_mutualaid.models import MutualaidClaim, MutualaidPayout
     from unionhub_mutualaid.payouts import FEATURE
-
-    from unionhub import db
 
     with ma.app.app_context():
         for n in range(6):

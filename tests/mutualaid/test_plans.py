@@ -12,10 +12,9 @@ from tests.mutualaid.conftest import MA
 
 
 def test_eight_programs_seeded_per_plan_year(ma: MA) -> None:
+    from unionhub import db
     from unionhub_mutualaid import plans
     from unionhub_mutualaid.rules import PROGRAM_CODES
-
-    from unionhub import db
 
     with ma.app.app_context():
         s = db.session()
@@ -28,9 +27,8 @@ def test_eight_programs_seeded_per_plan_year(ma: MA) -> None:
 
 
 def _claim_on(plan_id: int, member_id: int) -> None:
-    from unionhub_mutualaid.models import MutualaidClaim
-
     from unionhub import db
+    from unionhub_mutualaid.models import MutualaidClaim
 
     s = db.session()
     s.add(MutualaidClaim(number="T-1", member_id=member_id, org_path="/", plan_id=plan_id,
@@ -40,10 +38,9 @@ def _claim_on(plan_id: int, member_id: int) -> None:
 
 
 def test_edit_in_place_without_claims_new_version_with_claims(ma: MA) -> None:
+    from unionhub import db
     from unionhub_mutualaid import plans
     from unionhub_mutualaid.models import MutualaidPlan
-
-    from unionhub import db
 
     client = ma.app.test_client()
     login(client, "admin")
@@ -74,9 +71,8 @@ def test_edit_in_place_without_claims_new_version_with_claims(ma: MA) -> None:
 
 
 def test_invalid_rules_are_refused_with_the_field_named(ma: MA) -> None:
-    from unionhub_mutualaid import plans
-
     from unionhub import db
+    from unionhub_mutualaid import plans
 
     client = ma.app.test_client()
     login(client, "admin")

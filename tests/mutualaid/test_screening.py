@@ -18,9 +18,8 @@ DISEASE_TEXT = ("乳腺癌", "恶性肿瘤", "C50", "乳腺恶性肿瘤")
 
 def _settle(member_id: int | None, codes: str, on: date, *, hospital: str = "协和医院",
             names: str = "乳腺恶性肿瘤") -> int:
-    from unionhub_mutualaid.models import MutualaidSettlement
-
     from unionhub import db
+    from unionhub_mutualaid.models import MutualaidSettlement
 
     s = db.session()
     n = next(_serial)
@@ -47,9 +46,8 @@ def _set_sex(member_id: int, sex: str) -> None:
 
 
 def _flags(member_id: int | None = None) -> dict[tuple[int, str], Any]:
-    from unionhub_mutualaid.screening.models import MutualaidScreeningFlag
-
     from unionhub import db
+    from unionhub_mutualaid.screening.models import MutualaidScreeningFlag
 
     stmt = select(MutualaidScreeningFlag)
     if member_id is not None:
@@ -63,9 +61,8 @@ def _ids(ma: MA) -> tuple[int, int, int]:
 
 
 def test_flags_catalogue_diseases_once_per_member_and_disease(ma: MA) -> None:
-    from unionhub_mutualaid.screening import service
-
     from unionhub import db
+    from unionhub_mutualaid.screening import service
 
     m1, m2, m3 = _ids(ma)
     with ma.app.app_context():
@@ -107,9 +104,8 @@ def test_flags_catalogue_diseases_once_per_member_and_disease(ma: MA) -> None:
 
 
 def test_no_flag_without_a_covering_catalogue_plan(ma: MA) -> None:
-    from unionhub_mutualaid.screening import service
-
     from unionhub import db
+    from unionhub_mutualaid.screening import service
 
     m1, _m2, _m3 = _ids(ma)
     with ma.app.app_context():
@@ -120,9 +116,8 @@ def test_no_flag_without_a_covering_catalogue_plan(ma: MA) -> None:
 
 
 def test_scan_job_rescans_since_a_date(ma: MA) -> None:
-    from unionhub_mutualaid.screening import service
-
     from unionhub.jobs.context import JobContext
+    from unionhub_mutualaid.screening import service
 
     m1, m2, _m3 = _ids(ma)
     with ma.app.app_context():
@@ -141,9 +136,8 @@ def test_scan_job_rescans_since_a_date(ma: MA) -> None:
 
 def _seed_three(ma: MA) -> dict[str, int]:
     """Breast cancer for m1 (g1), m2 (g2) and m3 (b1, under g1); returns flag ids by person."""
-    from unionhub_mutualaid.screening import service
-
     from unionhub import db
+    from unionhub_mutualaid.screening import service
 
     ids = dict(zip(("m1", "m2", "m3"), _ids(ma), strict=True))
     with ma.app.app_context():
@@ -198,10 +192,9 @@ def test_nobody_else_sees_diagnoses(ma: MA) -> None:
 
 
 def test_record_visit_with_aid_then_close(ma: MA) -> None:
-    from unionhub_mutualaid.screening.models import MutualaidScreeningFlag, MutualaidScreeningVisit
-
     from unionhub import db
     from unionhub.audit.models import AuditLog
+    from unionhub_mutualaid.screening.models import MutualaidScreeningFlag, MutualaidScreeningVisit
 
     fid = _seed_three(ma)["m1"]
     url = f"/mutualaid/screening/{fid}"
@@ -264,9 +257,8 @@ def _seed_flag_id(ma: MA, person: str) -> int:
 
 
 def test_demo_flags_existing_records(ma: MA) -> None:
-    from unionhub_mutualaid.screening import FEATURE
-
     from unionhub import db
+    from unionhub_mutualaid.screening import FEATURE
 
     m1, _m2, _m3 = _ids(ma)
     with ma.app.app_context():

@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+
 from unionhub_mutualaid.stays import Stay, merge_stays, payable_days
 
 
