@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests.helpers import login, new_card_number, post_form
 from tests.mutualaid.conftest import MA
@@ -137,8 +137,9 @@ def test_concurrent_generation_claims_a_payout_only_once(ma: MA) -> None:
         def racing(stmt: Any, *a: Any, **kw: Any) -> Any:
             # Just before our claim, another officer's batch takes the payout.
             if getattr(stmt, "is_update", False) and "attempts" in str(stmt):
-                s.connection().exec_driver_sql(
-                    "UPDATE mutualaid_payout SET status = 'batched' WHERE id = ?", (p1,))
+                s.connection().execute(
+                    text("UPDATE mutualaid_payout SET status = 'batched' WHERE id = :id"),
+                    {"id": p1})
             return original(stmt, *a, **kw)
 
         s.execute = racing  # type: ignore[method-assign]

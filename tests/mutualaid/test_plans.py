@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from tests.helpers import login, post_form
@@ -105,3 +106,32 @@ def test_member_sees_dues_funded_cover(ma: MA) -> None:
     html = client.get("/mutualaid/").get_data(as_text=True)
     assert "二次报销" in html and "会费保障" in html
     assert "住院医疗互助保障" not in html  # not enrolled in a voluntary program
+
+
+def test_second_edit_of_a_superseded_version_is_refused(ma: MA) -> None:
+    """Two officers editing the same plan year with claims: the second save is told, not
+    turned into a second version 2 (or a 500)."""
+    from sqlalchemy.orm import Session
+
+    from unionhub import db
+    from unionhub_mutualaid import plans
+    from unionhub_mutualaid.models import MutualaidPlan
+    from unionhub_mutualaid.rules import RulesError
+
+    with ma.app.app_context():
+        s = db.session()
+        plan = plans.current(s, "ZYYL", 2026)
+        assert plan is not None
+        _claim_on(plan.id, ma.world.people["m1"].member_id)
+        data = dict(plan.rules, claim_deadline_days=300)
+        s.expunge(plan)  # the second officer's copy, loaded while the row was active
+        s.commit()
+        with Session(db.get_db().engine) as other:  # the first officer saves
+            plans.update(other, other.get(MutualaidPlan, plan.id), data)
+            other.commit()
+        with pytest.raises(RulesError, match="刚被他人修改"):
+            plans.update(s, s.merge(plan, load=False), data)
+        s.rollback()
+        versions = s.scalars(select(MutualaidPlan.version).where(
+            MutualaidPlan.program == "ZYYL", MutualaidPlan.plan_year == 2026))
+        assert sorted(versions) == [1, 2]

@@ -173,6 +173,34 @@ def test_grassroots_officer_sees_own_union_subtree_only(ma: MA) -> None:
     assert not any(t in home for t in DISEASE_TEXT)
 
 
+def test_a_transferred_member_leaves_the_old_unions_list(ma: MA) -> None:
+    """Scope follows the member's current union, not the org copied onto the flag."""
+    from unionhub import db
+    from unionhub.identity.models import Member
+
+    fid = _seed_three(ma)
+    with ma.app.app_context():
+        s = db.session()
+        s.get(Member, ma.world.people["m1"].member_id).org_id = ma.world.org_id("g2")
+        s.commit()
+    client = ma.app.test_client()
+    login(client, "g1officer")
+    html = client.get("/mutualaid/screening").get_data(as_text=True)
+    assert "张伟" not in html and "王芳" in html
+    assert client.get(f"/mutualaid/screening/{fid['m1']}").status_code == 404
+
+
+def test_an_absurd_aid_amount_is_refused_not_a_crash(ma: MA) -> None:
+    fid = _seed_three(ma)
+    client = ma.app.test_client()
+    login(client, "g1officer")
+    for amount in ("1e30", "Infinity", "sNaN"):
+        r = post_form(client, f"/mutualaid/screening/{fid['m1']}/visit",
+                      {"visited_on": "2026-03-10", "aid_amount": amount},
+                      form_url=f"/mutualaid/screening/{fid['m1']}")
+        assert r.status_code == 400, amount
+
+
 def test_nobody_else_sees_diagnoses(ma: MA) -> None:
     fid = _seed_three(ma)
     for who in ("chaoyang", "city", "clerk", "reviewer", "admin", "haidian"):

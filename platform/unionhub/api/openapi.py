@@ -12,7 +12,7 @@ from unionhub import __version__
 from unionhub.api.core import ErrorResponse, Operation
 
 CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
-TYPES = {"int": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+TYPES = {"int": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},  # web.BoundedInt.MAX
          "string": {"type": "string"}, None: {"type": "string"},
          "path": {"type": "string"}}
 REF = "#/components/schemas/{model}"

@@ -111,9 +111,9 @@ def can(permission: str, org: Any = None) -> bool:
 
 class BoundedInt(IntegerConverter):
     """``<int:…>`` limited to what a database integer holds: a larger id is a 404, not an
-    overflow deep in the driver."""
+    overflow deep in the driver. Primary keys are ``INTEGER`` (32-bit on PostgreSQL)."""
 
-    MAX = 2**63 - 1
+    MAX = 2**31 - 1
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", self.MAX)

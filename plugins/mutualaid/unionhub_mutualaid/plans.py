@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import exists, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from unionhub.audit import service as audit
@@ -100,8 +101,14 @@ def update(session: Session, plan: MutualaidPlan, data: dict[str, Any], *,
         raise RulesError(["status: 该版本已被新版本取代，不能修改"])
     before = plan.version
     if has_claims(session, plan):
-        plan.status = PlanStatus.SUPERSEDED
-        session.flush()
+        # conditional: of two officers saving at once, one supersedes, the other is told
+        done = session.execute(
+            sql_update(MutualaidPlan)
+            .where(MutualaidPlan.id == plan.id, MutualaidPlan.status == PlanStatus.ACTIVE)
+            .values(status=PlanStatus.SUPERSEDED).execution_options(synchronize_session=False))
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            raise RulesError(["status: 该版本刚被他人修改，请刷新后重试"])
+        session.refresh(plan)
         target = create(session, rules, actor=actor)
     else:
         stored = rules.to_dict()

@@ -280,10 +280,10 @@ def parse_amount(text: str | None) -> Decimal:
         raise ScreeningError("aid_amount", f"慰问金额“{raw[:20]}”不是有效的金额")
     if value < 0:
         raise ScreeningError("aid_amount", "慰问金额不能为负数")
+    if value > MAX_AID:  # before quantize: 1e30 would overflow the decimal context
+        raise ScreeningError("aid_amount", f"慰问金额不能超过 {MAX_AID} 元")
     if value != value.quantize(Decimal("0.01")):
         raise ScreeningError("aid_amount", "慰问金额最多两位小数（精确到分）")
-    if value > MAX_AID:
-        raise ScreeningError("aid_amount", f"慰问金额不能超过 {MAX_AID} 元")
     return value.quantize(Decimal("0.01"))
 
 

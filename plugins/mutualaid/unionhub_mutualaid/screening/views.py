@@ -1,7 +1,7 @@
 """The screening pages (重疾筛查): the only pages that show diagnoses.
 
 Only holders of ``mutualaid.screening.view`` (grassroots officers) get in, and every query is
-filtered in SQL by their scope on the flag's ``org_path``: an officer sees the members of their
+filtered in SQL by their scope on the member's current org: an officer sees the members of their
 own union's subtree. A flag outside the scope is a 404 (its existence is not revealed).
 """
 
@@ -19,7 +19,8 @@ from wtforms.validators import Optional
 
 from unionhub import db
 from unionhub.access.service import require, scope_filter
-from unionhub.identity.models import Account
+from unionhub.identity.models import Account, Member
+from unionhub.orgs.models import Org
 from unionhub.web.pagination import paginate
 
 from ..web import bp
@@ -36,7 +37,12 @@ class VisitForm(FlaskForm):
 
 
 def _in_scope() -> Any:
-    return scope_filter(current_user, PERMISSION, MutualaidScreeningFlag.org_path)
+    """Flags of members whose CURRENT union lies in the viewer's scope: after a transfer the
+    old union no longer sees the member's diagnoses (the flag's own ``org_path`` is only a
+    copy for indexing)."""
+    return MutualaidScreeningFlag.member_id.in_(
+        select(Member.id).join(Org, Org.id == Member.org_id)
+        .where(scope_filter(current_user, PERMISSION, Org.path)))
 
 
 def _flag_or_404(flag_id: int) -> MutualaidScreeningFlag:
