@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.mutualaid.conftest import MA
@@ -120,3 +121,127 @@ def test_demo_creates_claims_in_several_states(ma: MA) -> None:
         statuses = list(s.scalars(select(MutualaidClaim.status)))
         assert len(statuses) == 6
         assert {"approved", "returned", "rejected", "submitted"} <= set(statuses)
+
+
+def _fast_with(ma: MA, serial: str, *, total: str, oop: str, diagnoses: list[str],
+               discharged: date = date(2026, 3, 8)) -> object:
+    from unionhub import db
+    from unionhub.identity.models import Member
+    from unionhub_mutualaid.claims.service import create_fast_claim
+
+    s = db.session()
+    member = s.get(Member, ma.world.people["m1"].member_id)
+    return create_fast_claim(
+        s, member=member, program="ZYYL", benefit=None, serial=serial,
+        stays=[(date(2026, 3, 1), discharged)], hospital="北京协和医院",
+        total=Decimal(total), out_of_pocket=Decimal(oop), diagnoses=diagnoses,
+        submitted_on=date(2026, 3, 20))
+
+
+def test_fast_claim_correction_updates_open_claim_only(ma: MA) -> None:
+    from unionhub import db
+    from unionhub.audit.models import AuditLog
+    from unionhub_mutualaid.claims import service
+    from unionhub_mutualaid.models import MutualaidClaim
+
+    with ma.app.app_context():
+        cover(ma, "m1")
+        s = db.session()
+        first = _fast_with(ma, "S-0100", total="20000.00", oop="8000.00", diagnoses=["K35.8"])
+        s.commit()
+        assert isinstance(first, MutualaidClaim)
+        before = first.decision["amount"]
+        # the same record again: nothing changes, no history
+        again = _fast_with(ma, "S-0100", total="20000.00", oop="8000.00", diagnoses=["K35.8"])
+        assert again is first and len(service.events(s, first)) == 1
+        # a correction while the claim is under review: updated, recorded, re-evaluated
+        fixed = _fast_with(ma, "S-0100", total="30000.00", oop="12000.00",
+                           diagnoses=["K35.8", "K65.0"], discharged=date(2026, 3, 10))
+        s.commit()
+        assert fixed is not None and fixed.id == first.id  # type: ignore[attr-defined]
+        claim = s.get(MutualaidClaim, first.id)
+        assert claim.total_amount == Decimal("30000.00")
+        assert claim.out_of_pocket == Decimal("12000.00")
+        assert claim.diagnoses == ["K35.8", "K65.0"]
+        assert claim.stays == [["2026-03-01", "2026-03-10"]]
+        assert claim.event_end == date(2026, 3, 10)
+        assert claim.decision["amount"] != before
+        actions = [e.action for e in service.events(s, claim)]
+        assert actions == ["submitted", "corrected"]
+        assert service.ACTION_LABELS["corrected"] == "医保结算数据更正"
+        assert "mutualaid.claim.correct" in set(s.scalars(select(AuditLog.action)))
+        assert s.scalar(select(func.count()).select_from(MutualaidClaim)) == 1
+        # returned claims are corrected too
+        service.return_for_materials(s, claim, None, "请补充发票")
+        _fast_with(ma, "S-0100", total="31000.00", oop="12000.00",
+                   diagnoses=["K35.8", "K65.0"], discharged=date(2026, 3, 10))
+        s.commit()
+        assert s.get(MutualaidClaim, claim.id).total_amount == Decimal("31000.00")
+        assert s.get(MutualaidClaim, claim.id).status == "returned"
+        # once approved the claim is left as it is
+        service.resubmit(s, claim, None, today=date(2026, 3, 25))
+        assert service.approve(s, claim, None) == "approved"
+        s.commit()
+        amount, n_events = claim.amount, len(service.events(s, claim))
+        late = _fast_with(ma, "S-0100", total="50000.00", oop="40000.00", diagnoses=["K35.8"])
+        s.commit()
+        assert late is not None and late.id == claim.id  # type: ignore[attr-defined]
+        claim = s.get(MutualaidClaim, claim.id)
+        assert claim.total_amount == Decimal("31000.00") and claim.amount == amount
+        assert claim.status == "approved" and len(service.events(s, claim)) == n_events
+
+
+def _zyyl(**extra: str) -> dict[str, str]:
+    return {"program": "ZYYL", "event_date": "2026-03-01", "admitted_1": "2026-03-01",
+            "discharged_1": "2026-03-03", "total_amount": "900", "out_of_pocket": "800",
+            **extra}
+
+
+def test_bad_amounts_are_field_errors(ma: MA) -> None:
+    from unionhub import db
+    from unionhub_mutualaid.claims import service
+
+    with ma.app.app_context():
+        s = db.session()
+        for bad in ("Infinity", "-Infinity", "NaN", "sNaN", "1e30", "1E+400", "abc", "-1"):
+            with pytest.raises(service.ClaimError) as exc:
+                service.parse_claim(s, _zyyl(total_amount=bad), today=date(2026, 3, 10))
+            assert "医疗费总额应为不小于 0 的金额" in exc.value.errors["total_amount"], bad
+        for big in ("1e17", "100000000.01", "100,000,001"):
+            with pytest.raises(service.ClaimError) as exc:
+                service.parse_claim(s, _zyyl(out_of_pocket=big, total_amount="1e18"),
+                                    today=date(2026, 3, 10))
+            assert exc.value.errors["out_of_pocket"] == "个人自付金额不能超过 100,000,000 元"
+            assert "不能超过" in exc.value.errors["total_amount"]
+        ok = service.parse_claim(s, _zyyl(total_amount="100,000,000", out_of_pocket="1e3"),
+                                 today=date(2026, 3, 10))
+        assert ok.total_amount == Decimal("100000000.00")
+        assert ok.out_of_pocket == Decimal("1000.00")
+
+
+def test_bad_integers_are_field_errors(ma: MA) -> None:
+    from unionhub import db
+    from unionhub_mutualaid.claims import service
+
+    with ma.app.app_context():
+        s = db.session()
+        for bad in ("²", "１", "٣", "3.0", "0", "11", "99999999999999999999", "-1", "三"):
+            with pytest.raises(service.ClaimError) as exc:
+                service.parse_claim(s, _zyyl(disability_grade=bad), today=date(2026, 3, 10))
+            assert exc.value.errors == {"disability_grade": "伤残等级应为 1 到 10 级"}, bad
+        data = service.parse_claim(s, _zyyl(disability_grade="3"), today=date(2026, 3, 10))
+        assert data.disability_grade == 3
+
+
+def test_redact_diagnoses() -> None:
+    from unionhub_mutualaid.claims import service
+    from unionhub_mutualaid.models import MutualaidClaim
+
+    claim = MutualaidClaim(diagnoses=["C50.9"], diagnosis_text="乳腺恶性肿瘤")
+    hidden = "诊断（已隐藏）"
+    assert service.redact_diagnoses("诊断 C50.9 属于病种目录（2026 版）「恶性肿瘤」",
+                                    claim) == hidden
+    assert service.redact_diagnoses("「恶性肿瘤」此前已给付，同一疾病只给付一次", claim) == hidden
+    assert service.redact_diagnoses("复查：乳腺恶性肿瘤", claim) == hidden
+    assert service.redact_diagnoses("按份数给付 1 份", claim) == "按份数给付 1 份"
+    assert service.redact_diagnoses(None, claim) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -313,3 +314,183 @@ def test_api_list_detail_submit_upload(ma: MA) -> None:
     other.environ_base["HTTP_AUTHORIZATION"] = _bearer(other, ma.world.people["m2"].mobile)
     assert other.get("/api/v1/mutualaid/claims").json["total"] == 0
     assert other.get(f"/api/v1/mutualaid/claims/{cid}").status_code == 404
+
+
+ZDJB_FORM = {"program": "ZDJB", "cause": "illness", "event_date": "2026-03-01",
+             "diagnoses": "C50.9", "diagnosis_text": "乳腺恶性肿瘤"}
+
+
+def test_diagnoses_only_for_member_and_reviewer(ma: MA) -> None:
+    from unionhub import db
+    from unionhub_mutualaid.claims.service import create_fast_claim
+    from unionhub_mutualaid.models import MutualaidClaim
+
+    with ma.app.app_context():
+        cover(ma, "m1")
+        cover(ma, "m1", "ZDJB")
+    member = _login_member(ma, "m1")
+    cid = _claim_id(_submit(member, ZDJB_FORM))
+    with ma.app.app_context():
+        s = db.session()
+        from unionhub.identity.models import Member
+
+        fast = create_fast_claim(
+            s, member=s.get(Member, ma.world.people["m1"].member_id), program="ZYYL",
+            benefit=None, serial="S-DIAG-0001", stays=[(date(2026, 3, 1), date(2026, 3, 8))],
+            hospital="北京协和医院", total=Decimal("20000.00"), out_of_pocket=Decimal("8000.00"),
+            diagnoses=["K35.8"], submitted_on=date(2026, 3, 20))
+        assert isinstance(fast, MutualaidClaim)
+        fid = fast.id
+        s.commit()
+    secrets = ("C50.9", "乳腺恶性肿瘤", "K35.8")
+    for who in ("clerk", "chaoyang", "city"):
+        officer = _login_officer(ma, who)
+        for claim_id in (cid, fid):
+            r = officer.get(f"/mutualaid/claims/{claim_id}")
+            assert r.status_code == 200, who
+            page = r.get_data(as_text=True)
+            assert "（已隐藏）" in page, who
+            assert not any(x in page for x in secrets), (who, claim_id)
+        assert "病种目录" not in officer.get(f"/mutualaid/claims/{cid}").get_data(as_text=True)
+    reviewer = _login_officer(ma, "reviewer")
+    page = reviewer.get(f"/mutualaid/claims/{cid}").get_data(as_text=True)
+    assert "C50.9" in page and "乳腺恶性肿瘤" in page and "病种目录" in page
+    assert "K35.8" in reviewer.get(f"/mutualaid/claims/{fid}").get_data(as_text=True)
+    page = member.get(f"/mutualaid/claims/{cid}").get_data(as_text=True)
+    assert "C50.9" in page and "乳腺恶性肿瘤" in page and "（已隐藏）" not in page
+    assert "K35.8" in member.get(f"/mutualaid/claims/{fid}").get_data(as_text=True)
+    api = ma.app.test_client()
+    api.environ_base["HTTP_AUTHORIZATION"] = _bearer(api, ma.world.people["m1"].mobile)
+    body = api.get(f"/api/v1/mutualaid/claims/{fid}").json
+    assert body["diagnoses"] == ["K35.8"] and body["diagnosis_text"] is None
+    body = api.get(f"/api/v1/mutualaid/claims/{cid}").json
+    assert body["diagnoses"] == ["C50.9"] and body["diagnosis_text"] == "乳腺恶性肿瘤"
+
+
+def test_bad_numbers_are_422_on_form_and_api(ma: MA) -> None:
+    from unionhub import db
+    from unionhub_mutualaid.models import MutualaidClaim
+
+    with ma.app.app_context():
+        cover(ma, "m1")
+    client = _login_member(ma, "m1")
+    for key, value, message in (("total_amount", "Infinity", "医疗费总额应为不小于 0 的金额"),
+                                ("out_of_pocket", "sNaN", "个人自付金额应为不小于 0 的金额"),
+                                ("total_amount", "1e30", "医疗费总额应为不小于 0 的金额"),
+                                ("total_amount", "1e17", "医疗费总额不能超过 100,000,000 元"),
+                                ("disability_grade", "²", "伤残等级应为 1 到 10 级")):
+        r = _submit(client, {**ZYYL_FORM, key: value})
+        assert r.status_code == 422, (key, value)
+        assert message in r.get_data(as_text=True), (key, value)
+    api = ma.app.test_client()
+    api.environ_base["HTTP_AUTHORIZATION"] = _bearer(api, ma.world.people["m1"].mobile)
+    body = {"program": "ZYYL", "event_date": "2026-03-01",
+            "stays": [["2026-03-01", "2026-03-08"]], "total_amount": "20000.00",
+            "out_of_pocket": "8000.00", "diagnoses": ["K35.8"]}
+    for key, value in (("total_amount", "Infinity"), ("total_amount", "1e30"),
+                       ("out_of_pocket", "sNaN"), ("already_reimbursed", "1e17"),
+                       ("disability_grade", 10 ** 20)):
+        r = api.post("/api/v1/mutualaid/claims", json={**body, key: value})
+        assert r.status_code == 422, (key, value, r.json)
+        assert key in r.json["error"]["fields"], (key, r.json)
+    with ma.app.app_context():
+        assert db.session().scalar(select(func.count()).select_from(MutualaidClaim)) == 0
+
+
+def test_tables_label_every_cell(ma: MA) -> None:
+    with ma.app.app_context():
+        cover(ma, "m1")
+    member, cid = _full_claim(ma)
+    officer = _login_officer(ma, "chaoyang")
+    reviewer = _login_officer(ma, "reviewer")
+    pages = [member.get("/mutualaid/claims"), officer.get("/mutualaid/claims/office"),
+             reviewer.get("/mutualaid/claims/review")]
+    for r in pages:
+        html = r.get_data(as_text=True)
+        cells = re.findall(r"<td\b[^>]*>", html)
+        assert cells and all('data-label="' in c for c in cells), cells
+    # overdue list: make the claim due and check its table too
+    from unionhub import db
+    from unionhub.workdays.service import add_working_days
+    from unionhub_mutualaid.claims import service
+    from unionhub_mutualaid.models import MutualaidClaim
+
+    with ma.app.app_context():
+        s = db.session()
+        service.set_complete(s.get(MutualaidClaim, cid), add_working_days(date.today(), -12))
+        s.commit()
+    html = officer.get("/mutualaid/claims/overdue").get_data(as_text=True)
+    cells = re.findall(r"<td\b[^>]*>", html)
+    assert cells and all('data-label="' in c for c in cells), cells
+
+
+def test_review_queue_filters(ma: MA) -> None:
+    from unionhub import db
+    from unionhub_mutualaid.models import MutualaidClaim
+
+    with ma.app.app_context():
+        cover(ma, "m1")
+        cover(ma, "m3")
+        cover(ma, "m1", "ZDJB")
+    a = _claim_id(_submit(_login_member(ma, "m1"), ZYYL_FORM))
+    b = _claim_id(_submit(_login_member(ma, "m3"), ZYYL_FORM))
+    c = _claim_id(_submit(_login_member(ma, "m1"), ZDJB_FORM))
+    na, nb, nc = (_claim(ma, i).number for i in (a, b, c))
+    m1, m3 = ma.world.people["m1"], ma.world.people["m3"]
+    with ma.app.app_context():
+        s = db.session()
+        name1 = s.get(MutualaidClaim, a).member.name
+        name3 = s.get(MutualaidClaim, b).member.name
+    reviewer = _login_officer(ma, "reviewer")
+
+    def shown(url: str) -> set[str]:
+        r = reviewer.get(url)
+        assert r.status_code == 200
+        html = r.get_data(as_text=True)
+        return {n for n in (na, nb, nc) if n in html}
+
+    assert shown("/mutualaid/claims/review") == {na, nb, nc}
+    assert shown(f"/mutualaid/claims/review?number={na}") == {na}
+    assert shown(f"/mutualaid/claims/review?number={na.lower()}") == {na}
+    assert shown(f"/mutualaid/claims/review?name={name3}") == {nb}
+    assert shown(f"/mutualaid/claims/review?name={name1[0]}") >= {na, nc}
+    assert nb not in shown(f"/mutualaid/claims/review?name={name1}")
+    assert shown("/mutualaid/claims/review?program=ZDJB") == {nc}
+    assert shown(f"/mutualaid/claims/review?program=ZYYL&name={name1}") == {na}
+    assert shown("/mutualaid/claims/review?name=%25") == set()  # LIKE wildcards are literal
+    # an ID or card number typed into a filter is refused, never echoed or applied
+    for key, value in (("name", m1.id_number), ("number", m3.card_number)):
+        r = reviewer.get(f"/mutualaid/claims/review?{key}={value}")
+        html = r.get_data(as_text=True)
+        assert value not in html.replace(f"{key}={value}", "")
+        assert "不要输入证件号或卡号" in html or "理赔编号以 LP 开头" in html
+    # the officers' search: status + filters, and the pager keeps the filters
+    officer = _login_officer(ma, "chaoyang")
+    html = officer.get(f"/mutualaid/claims/office?status=submitted&name={name1}").get_data(
+        as_text=True)
+    assert na in html and nc in html and nb not in html
+    html = officer.get("/mutualaid/claims/office?status=paid").get_data(as_text=True)
+    assert na not in html
+    ma.app.config["PAGE_SIZE"] = 1
+    try:
+        html = reviewer.get(f"/mutualaid/claims/review?name={name1}").get_data(as_text=True)
+        assert "page=2" in html and "name=" in html.split("page=2")[0].rsplit("href", 1)[-1]
+        pages = [reviewer.get(f"/mutualaid/claims/review?name={name1}&page={p}").get_data(
+            as_text=True) for p in (1, 2)]
+        assert [{n for n in (na, nc) if n in p} for p in pages] == [{na}, {nc}]
+    finally:
+        ma.app.config["PAGE_SIZE"] = 20
+
+
+def test_file_sizes_are_readable(ma: MA) -> None:
+    from unionhub_mutualaid.claims.views import size_text
+
+    assert size_text(0) == "0 B" and size_text(80) == "80 B" and size_text(1023) == "1023 B"
+    assert size_text(1024) == "1.0 KB" and size_text(1536) == "1.5 KB"
+    assert size_text(1024 * 1024 - 1) == "1024.0 KB"
+    assert size_text(1024 * 1024) == "1.0 MB" and size_text(5 * 1024 * 1024) == "5.0 MB"
+    with ma.app.app_context():
+        cover(ma, "m1")
+    member, cid = _full_claim(ma)
+    html = member.get(f"/mutualaid/claims/{cid}").get_data(as_text=True)
+    assert f"{len(PNG)} B" in html and f"{len(PDF)} B" in html and "0 KB" not in html

@@ -242,3 +242,126 @@ def test_demo_seeds_records_claims_and_one_quarter(ma: MA) -> None:
         batch = s.scalar(select(MutualaidEcbxBatch))
         assert batch is not None and batch.quarter == f"{date.today().year}Q1"
         assert ctx.lines and "医保结算数据" in ctx.lines[-1]
+
+
+def test_correction_into_a_later_quarter_or_year_is_not_paid_twice(
+        ma: MA, tmp_path: Path) -> None:
+    m1, m2 = (ma.world.people[k].member_id for k in ("m1", "m2"))
+    idn1, idn2 = (ma.world.people[k].id_number for k in ("m1", "m2"))
+    imported(ma, write(tmp_path / "a.csv", [
+        rec(idn1, "L-1", 结算日期="2026-03-20", 医疗费总额="5000", 统筹支付="2000",
+            个人自付一="3000"),
+        rec(idn2, "L-2", 结算日期="2025-12-20", 医疗费总额="5000", 统筹支付="2000",
+            个人自付一="3000")]))
+    with ma.app.app_context():
+        run("2026Q1")
+        run("2025Q4")
+        assert owed(m1) == owed(m2) == Decimal("1000.00")
+    # corrections settled in the next quarter / year: the records stay in 2026Q1 / 2025Q4
+    imported(ma, write(tmp_path / "b.csv", [
+        rec(idn1, "L-1", 结算日期="2026-04-05", 医疗费总额="5000", 统筹支付="1000",
+            个人自付一="4000"),
+        rec(idn2, "L-2", 结算日期="2026-01-10", 医疗费总额="5000", 统筹支付="1000",
+            个人自付一="4000")]))
+    with ma.app.app_context():
+        assert run("2026Q2") is None
+        assert owed(m1) == Decimal("1000.00")
+        batch = run("2026Q1")  # m1: entitled 1,500, 1,000 owed before: 500 (m2 has nothing)
+        assert batch is not None and batch.lines == 1 and batch.total == Decimal("500.00")
+        assert owed(m1) == Decimal("1500.00") and owed(m2) == Decimal("1000.00")
+        batch = run("2025Q4")
+        assert batch is not None and batch.total == Decimal("500.00")
+        assert owed(m2) == Decimal("1500.00")
+        assert run("2026Q1") is None and run("2025Q4") is None
+
+
+def _fast_claim(ma: MA, key: str, program: str, serial: str, status: str,
+                amount: str | None) -> None:
+    from unionhub_mutualaid import plans
+    from unionhub_mutualaid.models import MutualaidClaim
+
+    s = db.session()
+    plan = plans.current(s, program, 2026)
+    assert plan is not None
+    s.add(MutualaidClaim(
+        number=f"F{next(_n)}", member_id=ma.world.people[key].member_id, org_path="/",
+        plan_id=plan.id, program=program, plan_year=2026, benefit="medical",
+        event_date=date(2026, 1, 5), submitted_on=date(2026, 1, 20), source="settlement",
+        settlement_serial=f"{program}:{serial}", status=status,
+        amount=None if amount is None else Decimal(amount)))
+    s.commit()
+
+
+def test_fast_claims_on_the_same_records_are_deducted(ma: MA) -> None:
+    m1, m2 = (ma.world.people[k].member_id for k in ("m1", "m2"))
+    with ma.app.app_context():
+        a = settle(ma, "m1", "3000.00", date(2026, 1, 10))
+        b = settle(ma, "m1", "2000.00", date(2026, 2, 10))
+        c = settle(ma, "m2", "1000.00", date(2026, 3, 10))
+        _fast_claim(ma, "m1", "ZYYL", a, "approved", "1000.00")  # deducted
+        _fast_claim(ma, "m1", "ZYJT", a, "approved", "500.00")  # an allowance: another bill
+        _fast_claim(ma, "m1", "ZYYL", b, "submitted", None)  # not decided yet
+        _fast_claim(ma, "m2", "ZYYL", c, "paid", "1200.00")  # more than the record: capped
+        batch = run("2026Q1")
+        # m1: (5,000 − 1,000 already reimbursed − 1,000 deductible) × 50% = 1,500 (not 2,000)
+        assert lines(m1) == [("2026Q1", Decimal("5000.00"), Decimal("1000.00"),
+                              Decimal("1500.00"), Decimal("1500.00"))]
+        # m2: the bill is fully reimbursed by the fast claim: nothing more
+        assert lines(m2)[-1][-2:] == (Decimal("0.00"), Decimal("0.00")) and owed(m2) == 0
+        assert batch.total == Decimal("1500.00")
+        # the pending claim is approved afterwards: the next run's entitlement is lower,
+        # nothing more is owed and nothing is clawed back
+        from unionhub_mutualaid.models import MutualaidClaim
+
+        s = db.session()
+        claim = s.scalar(select(MutualaidClaim).where(
+            MutualaidClaim.settlement_serial == f"ZYYL:{b}"))
+        claim.status, claim.amount = "approved", Decimal("500.00")
+        s.commit()
+        run("2026Q1")
+        assert lines(m1)[-1][-2:] == (Decimal("1250.00"), Decimal("0.00"))
+        assert owed(m1) == Decimal("1500.00")
+
+
+def test_run_writes_its_batch_before_reading_and_a_rival_run_fails_cleanly(
+        ma: MA, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unionhub_mutualaid.settlement import ecbx
+    from unionhub_mutualaid.settlement.models import MutualaidEcbxBatch
+
+    with ma.app.app_context():
+        settle(ma, "m1", "3000.00", date(2026, 2, 2))
+        s = db.session()
+        real_priors = ecbx._priors
+        seen: list[int | None] = []
+
+        def priors(session: Any, quarter: str, *args: Any) -> Any:
+            # the run's batch row is already in the database when the priors are read
+            seen.append(session.scalar(select(MutualaidEcbxBatch.run_no).where(
+                MutualaidEcbxBatch.quarter == quarter)))
+            return real_priors(session, quarter, *args)
+
+        monkeypatch.setattr(ecbx, "_priors", priors)
+        assert run("2026Q1").run_no == 1 and seen == [1]
+        assert run("2026Q1") is None and seen == [1, 1]  # the empty run's row is gone again
+        assert s.scalar(select(func.count()).select_from(MutualaidEcbxBatch)) == 1
+        settle(ma, "m1", "1000.00", date(2026, 3, 3))
+
+        # a rival run commits run 2 between this run's max(run_no) and its insert
+        real_scalar = s.scalar
+
+        def scalar(stmt: Any, *args: Any, **kwargs: Any) -> Any:
+            value = real_scalar(stmt, *args, **kwargs)
+            if "max(mutualaid_ecbx_batch.run_no)" in str(stmt):
+                with db.get_db().engine.begin() as c:
+                    c.execute(MutualaidEcbxBatch.__table__.insert().values(
+                        quarter="2026Q1", plan_year=2026, plan_id=s.scalar(
+                            select(MutualaidEcbxBatch.plan_id)), run_no=value + 1,
+                        members=0, ineligible=0, unchanged=0, lines=0, paid_lines=0,
+                        total=0, verified_ok=0, verified_failed=0))
+            return value
+
+        monkeypatch.setattr(s, "scalar", scalar)
+        with pytest.raises(ecbx.EcbxError, match="另一次计算进行中"):
+            ecbx.run_quarter(s, "2026Q1")
+        s.rollback()
+        assert owed(ma.world.people["m1"].member_id) == Decimal("1000.00")

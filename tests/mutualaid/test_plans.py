@@ -135,3 +135,10 @@ def test_second_edit_of_a_superseded_version_is_refused(ma: MA) -> None:
         versions = s.scalars(select(MutualaidPlan.version).where(
             MutualaidPlan.program == "ZYYL", MutualaidPlan.plan_year == 2026))
         assert sorted(versions) == [1, 2]
+
+
+def test_member_page_leaves_out_empty_panels(ma: MA) -> None:
+    client = ma.app.test_client()
+    login(client, ma.world.people["m2"].card_number)
+    html = client.get("/mutualaid/").get_data(as_text=True)
+    assert "None" not in html

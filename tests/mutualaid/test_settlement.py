@@ -290,3 +290,42 @@ def test_set_aside_record_is_matched_when_the_person_has_become_a_member(
     assert {r.serial: r.member_id for r in records(ma)}["N-1"] == member_id
     _b, counts = imported(ma, write(tmp_path / "c.csv", rows))
     assert counts["matched_later"] == 0 and counts["created"] == 0
+
+
+def test_correction_in_a_later_quarter_keeps_the_first_quarter(ma: MA, tmp_path: Path) -> None:
+    idn = _idn(ma, "m1")
+    imported(ma, write(tmp_path / "a.csv", [rec(idn, "K-1", 结算日期="2026-03-20"),
+                                            rec(idn, "K-2", 结算日期="2025-12-20")]))
+    _b, counts = imported(ma, write(tmp_path / "b.csv", [
+        rec(idn, "K-1", 结算日期="2026-04-05", 个人自付一="500", 统筹支付="500"),
+        rec(idn, "K-2", 结算日期="2026-01-10", 个人自付一="450", 统筹支付="550")]))
+    assert counts["corrected"] == 2
+    rows = {r.serial: r for r in records(ma)}
+    # the corrected amounts and dates are stored; each record stays in its first quarter
+    assert (rows["K-1"].quarter, str(rows["K-1"].settled_on), rows["K-1"].self_pay_1,
+            rows["K-1"].revision) == ("2026Q1", "2026-04-05", 50000, 2)
+    assert (rows["K-2"].quarter, str(rows["K-2"].settled_on), rows["K-2"].self_pay_1) == (
+        "2025Q4", "2026-01-10", 45000)
+
+
+def test_amounts_out_of_bounds_and_future_dates_are_rejected(ma: MA, tmp_path: Path) -> None:
+    idn = _idn(ma, "m1")
+    rows = [rec(idn, "O-1", 医疗费总额="1e17"),
+            rec(idn, "O-2", 医疗费总额="200000000", 统筹支付="100000000.01"),
+            rec(idn, "O-3", 统筹支付="Infinity"),
+            rec(idn, "O-4", 大额支付="NaN"),
+            rec(idn, "O-5", 个人自费="-inf"),
+            rec(idn, "O-6", 结算日期="2999-01-01"),
+            rec(idn, "O-7", 医疗费总额="100000000", 统筹支付="99999600", 个人自付一="400")]
+    batch = stage(ma, write(tmp_path / "big.csv", rows))
+    assert batch.status == BatchStatus.READY, batch.error
+    errors = {line: (col, reason) for line, col, reason in batch.sample_errors}
+    assert errors[2][0] == "医疗费总额" and "超过上限" in errors[2][1]
+    assert errors[3][0] == "医疗费总额" and "200000000.00" in errors[3][1]
+    assert errors[4] == ("统筹支付", "「Infinity」不是有效金额")
+    assert errors[5] == ("大额支付", "「NaN」不是有效金额")
+    assert errors[6] == ("个人自费", "「-inf」不是有效金额")
+    assert errors[7][0] == "结算日期" and "晚于今天" in errors[7][1]
+    assert batch.rejected == 6 and batch.preview["new"] == 1  # exactly the bound is fine
+    apply(ma, batch.id)
+    assert [(r.serial, r.total) for r in records(ma)] == [("O-7", 10_000_000_000)]

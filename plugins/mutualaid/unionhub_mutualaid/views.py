@@ -29,7 +29,7 @@ from .web import api, bp
 def coverage_panel(member: Any = None, account: Any = None, **_: Any) -> Markup | None:
     if member is None:
         return None
-    lines = member_cover(db.session(), member)
+    lines = [line for line in member_cover(db.session(), member) if line.status != "ended"]
     return Markup(render_template("mutualaid/_coverage.html", lines=lines, compact=True))
 
 
@@ -43,9 +43,12 @@ def my() -> Any:
             return redirect(url_for(".plans"))
         abort(404)
     lines = member_cover(db.session(), member)
-    panels = [(p.title, p.render(member=member, account=current_user))
-              for p in gather("profile_panels")]
-    return render_template("mutualaid/my.html", lines=lines, panels=panels, member=member)
+    rendered = [(p.title, p.render(member=member, account=current_user))
+                for p in gather("profile_panels")]
+    panels = [(title, html) for title, html in rendered if html]  # None: nothing to show
+    return render_template("mutualaid/my.html", member=member, panels=panels,
+                           current=[line for line in lines if line.status != "ended"],
+                           past=[line for line in lines if line.status == "ended"])
 
 
 def _may_see_plans() -> None:

@@ -46,6 +46,9 @@ class FileOut(BaseModel):
 
 
 class ClaimDetailOut(ClaimOut):
+    #: Health data: only for the member themself and the claim's reviewers, else null.
+    diagnoses: list[str] | None
+    diagnosis_text: str | None
     explanation: list[str]
     auto_amount: str | None
     stays: list[list[str]]
@@ -101,16 +104,24 @@ def _own(claim_id: int) -> MutualaidClaim:
 
 def _detail(claim: MutualaidClaim) -> ClaimDetailOut:
     s = db.session()
+    shown = service.may_see_diagnoses(s, current_user, claim)
+    explanation = list(claim.decision.get("explanation", []))
+    events = service.events(s, claim)
+    if not shown:
+        explanation = [service.redact_diagnoses(x, claim) or "" for x in explanation]
     return ClaimDetailOut(
-        **_out(claim).model_dump(), explanation=list(claim.decision.get("explanation", [])),
+        **_out(claim).model_dump(),
+        diagnoses=list(claim.diagnoses or []) if shown else None,
+        diagnosis_text=claim.diagnosis_text if shown else None, explanation=explanation,
         auto_amount=claim.decision.get("amount"), stays=claim.stays or [],
         missing=[name for _, name in materials.missing(s, claim)],
         files=[FileOut(id=f.id, kind=f.kind, kind_label=materials.label(claim.program, f.kind),
                        name=f.original_name, content_type=f.content_type, size=f.size)
                for f in materials.files(s, claim)],
         history=[{"at": e.at.isoformat(), "action": e.action,
-                  "label": service.ACTION_LABELS.get(e.action, e.action), "note": e.note}
-                 for e in service.events(s, claim)])
+                  "label": service.ACTION_LABELS.get(e.action, e.action),
+                  "note": e.note if shown else service.redact_diagnoses(e.note, claim)}
+                 for e in events])
 
 
 @api.route("/claims")

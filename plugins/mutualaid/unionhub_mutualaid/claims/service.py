@@ -41,6 +41,10 @@ from . import materials
 from .models import MutualaidClaimEvent
 
 MAX_STAYS = 3
+#: The largest amount accepted on a claim (元); far above any real bill, well inside BIGINT fen.
+MAX_AMOUNT = Decimal("100000000")
+#: What viewers without the right to see a diagnosis get instead.
+HIDDEN = "（已隐藏）"
 ICD10 = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$")
 
 STATUS_LABELS: Mapping[str, str] = {
@@ -60,6 +64,7 @@ ACTION_LABELS: Mapping[str, str] = {
     "approved": "审核通过",
     "rejected": "不予赔付",
     "paid": "已到账",
+    "corrected": "医保结算数据更正",
 }
 #: The reviewer's reasons for a rejection (the engine's own reasons come from adjudication).
 REJECT_REASONS: Mapping[str, str] = {
@@ -173,21 +178,23 @@ def create_fast_claim(session: Session, *, member: Member, program: str, benefit
     """A claim made from a medical-insurance settlement record (京卡直赔), materials complete.
 
     Idempotent per ``serial``: the existing claim is returned when one was made before (the
-    unique ``settlement_serial`` guards against a concurrent second insert too). Returns None
+    unique ``settlement_serial`` guards against a concurrent second insert too). A later record
+    with the same serial is a correction: see :func:`_correct_fast_claim`. Returns None
     when the member has no coverage row for the program's plan year (not enrolled) or no plan
     covers the first admission date. The claim is evaluated (explanation kept), not approved.
     """
-    existing = session.scalar(select(MutualaidClaim).where(
-        MutualaidClaim.settlement_serial == serial))
-    if existing is not None:
-        return existing
     ordered = sorted(stays)
     event_date = ordered[0][0] if ordered else submitted_on
     plan = plans.covering(session, program, event_date)
-    if plan is None:
-        return None
-    cov = coverage_row(session, member.id, plan)
-    if cov is None:
+    cov = coverage_row(session, member.id, plan) if plan is not None else None
+    existing = session.scalar(select(MutualaidClaim).where(
+        MutualaidClaim.settlement_serial == serial))
+    if existing is not None:
+        if plan is not None and cov is not None:
+            _correct_fast_claim(session, existing, plan=plan, coverage=cov, stays=ordered,
+                                total=total, out_of_pocket=out_of_pocket, diagnoses=diagnoses)
+        return existing
+    if plan is None or cov is None:
         return None
     claim = MutualaidClaim(
         number=_placeholder(), member_id=member.id, org_path=member.org.path, plan_id=plan.id,
@@ -212,6 +219,57 @@ def create_fast_claim(session: Session, *, member: Member, program: str, benefit
     decide.evaluate(session, claim)
     session.flush()
     return claim
+
+
+def _correct_fast_claim(session: Session, claim: MutualaidClaim, *, plan: MutualaidPlan,
+                        coverage: MutualaidCoverage, stays: Sequence[tuple[date, date]],
+                        total: Decimal, out_of_pocket: Decimal, diagnoses: Sequence[str]
+                        ) -> bool:
+    """Apply a corrected settlement record to its fast claim while it is still under review
+    (submitted or returned) and re-evaluate it; True when the claim changed.
+
+    Approved or paid (or rejected) claims are left as they are: their money is already booked.
+    The UPDATE is conditional on the status, so a reviewer deciding at the same moment wins
+    cleanly and the correction is skipped.
+    """
+    if claim.status not in (ClaimStatus.SUBMITTED, ClaimStatus.RETURNED):
+        return False
+    new_stays = [[a.isoformat(), d.isoformat()] for a, d in stays]
+    new_diagnoses = list(diagnoses)
+    changes: dict[str, Any] = {}
+    if claim.total_amount != total:
+        changes["total_amount"] = total
+    if claim.out_of_pocket != out_of_pocket:
+        changes["out_of_pocket"] = out_of_pocket
+    if list(claim.stays or []) != new_stays:
+        changes["stays"] = new_stays
+        changes["event_date"] = stays[0][0] if stays else claim.event_date
+        changes["event_end"] = max(d for _, d in stays) if stays else None
+    if list(claim.diagnoses or []) != new_diagnoses:
+        changes["diagnoses"] = new_diagnoses
+    if not changes:
+        return False
+    if plan.id != claim.plan_id:
+        changes.update(plan_id=plan.id, plan_year=plan.plan_year, coverage_id=coverage.id)
+    before = {"total_amount": str(claim.total_amount), "out_of_pocket": str(claim.out_of_pocket)}
+    result = session.execute(
+        update(MutualaidClaim)
+        .where(MutualaidClaim.id == claim.id,
+               MutualaidClaim.status.in_((ClaimStatus.SUBMITTED, ClaimStatus.RETURNED)))
+        .values(**changes, updated_at=utcnow()).execution_options(synchronize_session=False))
+    session.refresh(claim)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    fields = {"total_amount": "医疗费总额", "out_of_pocket": "个人自付", "stays": "住院",
+              "diagnoses": "诊断"}
+    history(session, claim, "corrected", None,
+            "更正：" + "、".join(label for key, label in fields.items() if key in changes))
+    audit.record("mutualaid.claim.correct", target_type="mutualaid_claim",
+                 target_id=claim.number, org_path=claim.org_path, actor=None, session=session,
+                 details={"before": before, "fields": sorted(changes)})
+    decide.evaluate(session, claim)
+    session.flush()
+    return True
 
 
 # -- submission --------------------------------------------------------------------------------
@@ -269,10 +327,28 @@ def _amount(raw: Mapping[str, Any], key: str, label: str, errors: dict[str, str]
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
-        return non_negative_money(value if not isinstance(value, float) else str(value),
-                                  field=label)
-    except (TypeError, ValueError):
+        amount = non_negative_money(value if not isinstance(value, float) else str(value),
+                                    field=label)
+    except (TypeError, ValueError, ArithmeticError):  # decimal.InvalidOperation: "1e30", "sNaN"
         errors[key] = f"{label}应为不小于 0 的金额（元，最多两位小数）"
+        return None
+    if not amount.is_finite():
+        errors[key] = f"{label}应为不小于 0 的金额（元，最多两位小数）"
+        return None
+    if amount > MAX_AMOUNT:
+        errors[key] = f"{label}不能超过 {MAX_AMOUNT:,} 元"
+        return None
+    return amount
+
+
+def _integer(text: str) -> int | None:
+    """An ASCII whole number, or None (``"²".isdigit()`` is true but ``int("²")`` fails; full-
+    width digits and anything over 6 characters are refused too)."""
+    if not text or len(text) > 6 or not (text.isascii() and text.isdecimal()):
+        return None
+    try:
+        return int(text)
+    except ValueError:
         return None
 
 
@@ -366,8 +442,9 @@ def parse_claim(session: Session, raw: Mapping[str, Any], today: date | None = N
     grade: int | None = None
     grade_text = _text(raw, "disability_grade")
     if grade_text:
-        if grade_text.isdigit() and 1 <= int(grade_text) <= 10:
-            grade = int(grade_text)
+        value = _integer(grade_text)
+        if value is not None and 1 <= value <= 10:
+            grade = value
         else:
             errors["disability_grade"] = "伤残等级应为 1 到 10 级"
     child_name = _text(raw, "child_name") or None
@@ -575,3 +652,34 @@ def visible_clause(account: Any) -> Any:
 def visible_claim(session: Session, account: Any, claim_id: int) -> MutualaidClaim | None:
     return session.scalar(select(MutualaidClaim).where(MutualaidClaim.id == claim_id,
                                                        visible_clause(account)))
+
+
+def may_see_diagnoses(session: Session, account: Any, claim: MutualaidClaim) -> bool:
+    """Diagnoses are health data: only the member themself and those who adjudicate the claim
+    (``mutualaid.claims.review`` over its org) see them — not clerks or district/city officers
+    who merely hold ``claims.view``."""
+    from sqlalchemy import literal
+
+    from unionhub.access.service import scope_filter
+
+    member = getattr(account, "member", None)
+    if member is not None and member.id == claim.member_id:
+        return True
+    if account is None or not getattr(account, "is_authenticated", True):
+        return False
+    return bool(session.scalar(select(scope_filter(
+        account, "mutualaid.claims.review", literal(claim.org_path)))))
+
+
+def redact_diagnoses(text: str | None, claim: MutualaidClaim) -> str | None:
+    """``text`` (an explanation line or a history note) with any diagnosis removed: the
+    engine's lines about the diagnosis or the disease catalogue become :data:`HIDDEN`."""
+    if not text:
+        return text
+    secrets = [c for c in (claim.diagnoses or []) if c]
+    if claim.diagnosis_text:
+        secrets.append(claim.diagnosis_text)
+    if text.startswith("诊断") or "病种目录" in text or "此前已给付" in text \
+            or any(s in text for s in secrets) or re.search(r"\b[A-Z][0-9]{2}\.[0-9A-Z]", text):
+        return f"诊断{HIDDEN}"
+    return text

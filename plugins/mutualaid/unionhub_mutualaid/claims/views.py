@@ -3,6 +3,7 @@ officers' claim search and the overdue list. Every list is scope-filtered in SQL
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -207,17 +208,35 @@ def claim_detail(claim_id: int) -> Any:
     may_act = claim.status in (ClaimStatus.SUBMITTED, ClaimStatus.RETURNED) \
         and _may_act_for(s, claim)
     today = date.today()
+    show_diagnoses = service.may_see_diagnoses(s, current_user, claim)
+    explanation = list(claim.decision.get("explanation") or [])
+    events = service.events(s, claim)
+    notes = {e.id: e.note for e in events}
+    if not show_diagnoses:
+        explanation = [service.redact_diagnoses(line, claim) for line in explanation]
+        notes = {k: service.redact_diagnoses(v, claim) for k, v in notes.items()}
     return render_template(
         "mutualaid/claims/detail.html", claim=claim, form=FlaskForm(),
+        show_diagnoses=show_diagnoses, hidden=service.HIDDEN, explanation=explanation,
+        notes=notes, size_text=size_text,
         files=materials.files(s, claim), missing=materials.missing(s, claim),
         kinds=materials.kinds(claim.program), label=materials.label,
-        events=service.events(s, claim), names=PROGRAM_NAMES, labels=service.STATUS_LABELS,
+        events=events, names=PROGRAM_NAMES, labels=service.STATUS_LABELS,
         actions=service.ACTION_LABELS, reasons=service.REJECT_REASONS,
         reason=service.reason_text(claim), causes=service.CAUSE_LABELS,
         may_review=may_review, may_act=may_act, owner=_is_owner(claim),
         overdue=(working_days_between(claim.due_on, today)
                  if claim.due_on and claim.status in service.OPEN_STATUSES else None),
         benefit=_benefit_name(claim), max_mb=materials.max_bytes() // (1024 * 1024))
+
+
+def size_text(size: int) -> str:
+    """A file size for people: bytes under 1 KB, KB with one decimal under 1 MB, else MB."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def _benefit_name(claim: MutualaidClaim) -> str:
@@ -329,7 +348,46 @@ def claim_review(claim_id: int) -> Any:
 
 
 def _due_order() -> tuple[Any, ...]:
+    """Oldest due first, claims without a due date (materials incomplete) last; the id breaks
+    ties so that paging is stable (PostgreSQL gives equal rows in no fixed order)."""
     return (MutualaidClaim.due_on.is_(None), MutualaidClaim.due_on, MutualaidClaim.id)
+
+
+#: a claim number typed whole or as its beginning ("LP2026", "LP20260320000012")
+CLAIM_NUMBER = re.compile(r"^LP[0-9]{0,14}$")
+#: six or more digits in a "name" look like an ID, card or phone number: never put in a URL
+DIGIT_RUN = re.compile(r"[0-9０-９]{6,}")
+
+
+def _filters(stmt: Any) -> tuple[Any, dict[str, str], dict[str, str]]:
+    """Apply the query-string filters (claim number, member name, program) to ``stmt``.
+
+    Returns the statement, the filter values to show back and messages for refused values.
+    Only claim numbers and names go into the URL; a value that looks like an ID or card number
+    is refused (and not echoed) so that the search form never leaks one into a link.
+    """
+    values: dict[str, str] = {}
+    problems: dict[str, str] = {}
+    number = request.args.get("number", "").strip().replace(" ", "").upper()[:40]
+    if number:
+        if CLAIM_NUMBER.match(number):
+            values["number"] = number
+            stmt = stmt.where(MutualaidClaim.number.startswith(number, autoescape=True))
+        else:
+            problems["number"] = "理赔编号以 LP 开头，如 LP20260320000012"
+    name = request.args.get("name", "").strip()[:50]
+    if name:
+        if DIGIT_RUN.search(name):
+            problems["name"] = "请输入会员姓名，不要输入证件号或卡号"
+        else:
+            values["name"] = name
+            stmt = stmt.where(MutualaidClaim.member_id.in_(
+                select(Member.id).where(Member.name.startswith(name, autoescape=True))))
+    program = request.args.get("program", "").strip().upper()
+    if program in PROGRAM_CODES:
+        values["program"] = program
+        stmt = stmt.where(MutualaidClaim.program == program)
+    return stmt, values, problems
 
 
 @bp.route("/claims/review")
@@ -338,12 +396,14 @@ def claims_queue() -> Any:
     require(REVIEW)
     stmt = (select(MutualaidClaim)
             .where(MutualaidClaim.status == ClaimStatus.SUBMITTED,
-                   scope_filter(current_user, REVIEW, MutualaidClaim.org_path))
-            .order_by(*_due_order()))
+                   scope_filter(current_user, REVIEW, MutualaidClaim.org_path)))
+    stmt, values, problems = _filters(stmt)
+    stmt = stmt.order_by(*_due_order())
     return render_template("mutualaid/claims/list.html", page=paginate(stmt),
                            title="理赔审核", names=PROGRAM_NAMES, labels=service.STATUS_LABELS,
                            statuses=None, status=None, today=date.today(),
-                           between=working_days_between)
+                           between=working_days_between, values=values, problems=problems,
+                           programs=_program_choices())
 
 
 @bp.route("/claims/office")
@@ -355,16 +415,18 @@ def claims_office() -> Any:
                                                      MutualaidClaim.org_path))
     if status == "open":
         stmt = stmt.where(MutualaidClaim.status.in_(service.OPEN_STATUSES))
-    elif status in service.STATUS_LABELS:
+    elif status in service.STATUS_LABELS and status != ClaimStatus.DECIDING:
         stmt = stmt.where(MutualaidClaim.status == status)
     else:
         status = "all"
+    stmt, values, problems = _filters(stmt)
     stmt = stmt.order_by(MutualaidClaim.id.desc())
     return render_template("mutualaid/claims/list.html", page=paginate(stmt),
                            title="理赔查询", names=PROGRAM_NAMES, labels=service.STATUS_LABELS,
                            statuses=[s for s in service.STATUS_LABELS if s != "deciding"],
                            status=status, today=date.today(), between=working_days_between,
-                           may_submit=can(current_user, SUBMIT))
+                           may_submit=can(current_user, SUBMIT), values=values,
+                           problems=problems, programs=_program_choices())
 
 
 def overdue_statement(account: Any, today: date) -> Any:

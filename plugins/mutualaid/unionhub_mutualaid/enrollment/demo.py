@@ -1,5 +1,9 @@
 """Demo seeding: agent offices enroll most of their members in the voluntary programs for
-last year and this year; most fee statements are paid (so most cover is active)."""
+last year and this year; most fee statements are paid (so most cover is active).
+
+Units enroll in November and pay in December before each plan year, so the cover they pay for
+starts on the plan's unified start date (1 January): cover never starts before enrollment or
+payment (see :func:`.service.cover_start`)."""
 
 from __future__ import annotations
 
@@ -36,6 +40,7 @@ def seed(session: Session, ctx: Any) -> None:
         rng.shuffle(members)
         chosen = [m for i, m in enumerate(members) if i % 12 != 11]  # ~92% join
         for plan_year in (year - 1, year):
+            enrolled_on = min(date(plan_year - 1, 11, 15), date.today())
             for program, (shares, tier) in DEMO_PROGRAMS.items():
                 plan = plans.current(session, program, plan_year)
                 if plan is None:
@@ -43,13 +48,14 @@ def seed(session: Session, ctx: Any) -> None:
                 pool = [m for m in chosen if program != "NGTJ" or m.sex == "F"]
                 try:
                     result = service.enroll(session, unit, plan,
-                                            [(m, shares, tier) for m in pool], None, "online")
+                                            [(m, shares, tier) for m in pool], None, "online",
+                                            on=enrolled_on)
                 except service.EnrollmentError:  # a small unit just below the ratio
                     pool = [m for m in members if program != "NGTJ" or m.sex == "F"]
                     try:
                         result = service.enroll(session, unit, plan,
                                                 [(m, shares, tier) for m in pool], None,
-                                                "online")
+                                                "online", on=enrolled_on)
                     except service.EnrollmentError:
                         continue
                 enrolled += len(result.accepted)

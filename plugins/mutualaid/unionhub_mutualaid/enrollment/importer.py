@@ -8,7 +8,9 @@ Review resolves the members and runs the same judgement as online enrollment
 cover, waiting period) into the staging table. Apply inserts the new rows with one
 ``INSERT … SELECT`` per program (``NOT EXISTS`` guards against rows enrolled since the review,
 the unique constraint stays the last line of defence), checks the participation ratio in SQL
-and recomputes the fee statements. Importing the same file twice changes nothing: the second
+and recomputes the fee statements. The rows' cover starts as online enrollment's does on the
+day of the apply (:func:`.service.cover_start`), and no earlier than the unit's payment.
+Importing the same file twice changes nothing: the second
 review finds every row unchanged.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -27,11 +30,13 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     exists,
     func,
     insert,
     literal,
     not_,
+    null,
     select,
     update,
 )
@@ -216,7 +221,11 @@ def review(ctx: ImportContext) -> tuple[dict[str, int], list[tuple[int, str, str
         plan = plan_store.current(s, program, year)
         assert plan is not None  # validated
         entries = [service.Entry(members[r.member_id], r.shares, r.tier) for r in prow]
-        result = service.assess(s, unit, plan, entries)
+        try:
+            result = service.assess(s, unit, plan, entries)
+        except service.EnrollmentError as exc:  # the plan's term has ended
+            rejects += [(r.line, "项目代码", str(exc)) for r in prow]
+            continue
         for rej in result.rejected:
             reason = rej.reason
             if reason.startswith("与第 ") and reason.endswith(" 条重复"):
@@ -273,6 +282,17 @@ def apply(ctx: ImportContext) -> dict[str, int]:
         if plan is None:
             raise ImportError_(f"{year} 年度没有 {program} 项目")
         rules = plan_store.rules_of(plan)
+        try:
+            start = service.cover_start(rules, service.today())  # the enrollment date: today
+        except service.EnrollmentError as exc:
+            raise ImportError_(f"{program}：{exc}") from None
+        # Review judged continuity against the day it ran. Cover new there (first_enrolled
+        # on or after the term start; continuous cover goes back to an earlier year) starts
+        # today instead, and its waiting period with it.
+        new_cover = st.c.first_enrolled >= literal(rules.term.start, Date)
+        days = rules.waiting.days
+        wait = (literal(start + timedelta(days=days - 1), Date) if days > 0
+                else null())
         todo = and_(mine, st.c.program == program, st.c.outcome == "new",
                     not_(exists().where(cov.c.member_id == st.c.member_id,
                                         cov.c.program == program, cov.c.plan_year == year)))
@@ -285,8 +305,9 @@ def apply(ctx: ImportContext) -> dict[str, int]:
              "import_id", "enrolled_by", "created_at"],
             select(st.c.member_id, literal(plan.id), literal(program), literal(year),
                    literal(unit.id), st.c.shares, st.c.tier,
-                   literal(rules.term.start, Date), literal(rules.term.end, Date),
-                   st.c.first_enrolled, st.c.waiting_until, st.c.fee_fen,
+                   literal(start, Date), literal(rules.term.end, Date),
+                   case((new_cover, literal(start, Date)), else_=st.c.first_enrolled),
+                   case((new_cover, wait), else_=st.c.waiting_until), st.c.fee_fen,
                    literal(CoverageStatus.PENDING_PAYMENT.value), literal("import"),
                    literal(ctx.batch_id), literal(ctx.owner_id, Integer),
                    literal(now, cov.c.created_at.type)).where(todo)))

@@ -5,8 +5,12 @@ plan year. :func:`assess` judges a batch (eligibility, unit membership, same sha
 unit, no double enrollment — also through another unit after a job change); :func:`enroll`
 writes the accepted members as ``pending_payment`` coverage when the unit's participation
 ratio is reached, and recomputes the unit's fee statement. :func:`record_payment` records the
-unit's payment of the exact amount due and activates that cover with one conditional UPDATE:
-cover starts only when paid.
+unit's payment of the exact amount due and activates that cover: cover starts only when paid.
+
+When cover starts (:func:`cover_start`): on the plan's unified start date for a unit that
+enrolls before it, otherwise on the enrollment date — never earlier, so nobody buys cover for
+an event that already happened — and, once paid, no earlier than the payment date. Continuous
+cover (no new waiting period) counts only earlier years that were paid (``active``).
 
 The online page and the import (:mod:`.importer`) share :func:`assess`, so both give the same
 answers for the same members.
@@ -20,7 +24,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -85,8 +89,10 @@ class Accepted:
 
 @dataclass
 class Assessment:
-    """What :func:`assess` decided for each entry."""
+    """What :func:`assess` decided for each entry; ``start`` is the day the new cover would
+    start (before payment)."""
 
+    start: date
     accepted: list[Accepted] = field(default_factory=list)
     unchanged: list[int] = field(default_factory=list)  # indexes already enrolled here alike
     rejected: list[Rejection] = field(default_factory=list)
@@ -100,6 +106,7 @@ class EnrollResult:
     headcount: int  # the unit's enrolled headcount after the batch
     eligible: int  # the unit subtree's active (eligible) members
     statement_id: int | None
+    start: date  # the day the new cover starts if paid by then (see :func:`cover_start`)
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -180,6 +187,46 @@ def unit_shares(session: Session, unit: Org, plan: MutualaidPlan) -> int | None:
         MutualaidCoverage.plan_year == plan.plan_year).limit(1))
 
 
+def today() -> date:
+    """The enrollment date of online enrollment and imports, and the latest payment date
+    (one place, so tests can pin the calendar)."""
+    return date.today()
+
+
+def cover_start(rules: PlanRules, enrolled_on: date) -> date:
+    """The day cover enrolled on ``enrolled_on`` starts (before payment moves it later): the
+    plan's unified start date when enrolled before it, otherwise the enrollment date.
+    Raises :class:`EnrollmentError` when the plan's term has already ended."""
+    if enrolled_on > rules.term.end:
+        raise EnrollmentError(f"{rules.plan_year} 年度{rules.display_name}的保障期已于 "
+                              f"{rules.term.end} 结束，不能再参保")
+    return max(rules.term.start, enrolled_on)
+
+
+def continuity(rules: PlanRules, history: Sequence[tuple[date, date]], start: date,
+               end: date) -> tuple[date, date | None]:
+    """(first_enrolled, waiting_until) of cover from ``start`` to ``end`` after the member's
+    earlier *paid* periods ``history`` of the same program."""
+    since = continuous_since([*history, (start, end)], rules.renewal_grace_days)
+    days = rules.waiting.days
+    return since, (since + timedelta(days=days - 1) if days > 0 else None)
+
+
+def paid_history(session: Session, program: str, plan_year: int,
+                 member_ids: Sequence[int]) -> dict[int, list[tuple[date, date]]]:
+    """Each member's earlier cover periods of ``program`` that were paid: a year left
+    ``pending_payment`` never covered anything, so it cannot make later cover continuous."""
+    history: dict[int, list[tuple[date, date]]] = {}
+    for member_id, start, end in _in_chunks(session, lambda part: select(
+            MutualaidCoverage.member_id, MutualaidCoverage.start, MutualaidCoverage.end)
+            .where(MutualaidCoverage.member_id.in_(part),
+                   MutualaidCoverage.program == program,
+                   MutualaidCoverage.plan_year < plan_year,
+                   MutualaidCoverage.status == CoverageStatus.ACTIVE), sorted(set(member_ids))):
+        history.setdefault(member_id, []).append((start, end))
+    return history
+
+
 def check_dues(plan: MutualaidPlan) -> None:
     if plans.is_dues_funded(plan):
         raise EnrollmentError(f"{plans.rules_of(plan).display_name}由工会会费保障，"
@@ -189,12 +236,15 @@ def check_dues(plan: MutualaidPlan) -> None:
 # -- assessment ---------------------------------------------------------------------------------
 
 
-def assess(session: Session, unit: Org, plan: MutualaidPlan,
-           entries: Sequence[Entry]) -> Assessment:
-    """Judge every entry of a batch for ``unit`` and ``plan`` (nothing is written)."""
+def assess(session: Session, unit: Org, plan: MutualaidPlan, entries: Sequence[Entry],
+           on: date | None = None) -> Assessment:
+    """Judge every entry of a batch for ``unit`` and ``plan`` enrolled on ``on`` (default
+    today); nothing is written. Raises :class:`EnrollmentError` for a dues-funded program or
+    a plan whose term has ended."""
     check_dues(plan)
     rules = plans.rules_of(plan)
-    out = Assessment()
+    start = cover_start(rules, on or today())
+    out = Assessment(start)
     members = [e.member for e in entries]
     facts = _facts(session, members)
     ids = sorted({m.id for m in members})
@@ -204,13 +254,7 @@ def assess(session: Session, unit: Org, plan: MutualaidPlan,
         .join(Org, Org.id == MutualaidCoverage.unit_org_id)
         .where(MutualaidCoverage.member_id.in_(part), MutualaidCoverage.program == plan.program,
                MutualaidCoverage.plan_year == plan.plan_year), ids)}
-    history: dict[int, list[tuple[date, date]]] = {}
-    for member_id, start, end in _in_chunks(session, lambda part: select(
-            MutualaidCoverage.member_id, MutualaidCoverage.start, MutualaidCoverage.end)
-            .where(MutualaidCoverage.member_id.in_(part),
-                   MutualaidCoverage.program == plan.program,
-                   MutualaidCoverage.plan_year < plan.plan_year), ids):
-        history.setdefault(member_id, []).append((start, end))
+    history = paid_history(session, plan.program, plan.plan_year, ids)
     same = rules.shares.same_per_unit
     shares_here = unit_shares(session, unit, plan) if same else None
     seen: dict[int, int] = {}
@@ -240,7 +284,7 @@ def assess(session: Session, unit: Org, plan: MutualaidPlan,
                 reject("份数", f"已在本单位参保 {shares} 份，不能重复参保")
             continue
         check = check_enrollment(rules, facts[m.id], entry.shares, shares_here if same else None,
-                                 tier=tier, on=rules.term.start)
+                                 tier=tier, on=start)
         if not check.ok:
             column = "份数" if all(r.value.startswith("shares") for r in check.reasons) else (
                 "档次" if all(r.value == "unknown_tier" for r in check.reasons) else "姓名")
@@ -248,10 +292,7 @@ def assess(session: Session, unit: Org, plan: MutualaidPlan,
             continue
         if same and shares_here is None:
             shares_here = entry.shares
-        periods = [*history.get(m.id, ()), (rules.term.start, rules.term.end)]
-        since = continuous_since(periods, rules.renewal_grace_days)
-        days = rules.waiting.days
-        waiting = since + timedelta(days=days - 1) if days > 0 else None
+        since, waiting = continuity(rules, history.get(m.id, ()), start, rules.term.end)
         assert check.fee is not None
         out.accepted.append(Accepted(index, m.id, entry.shares, tier, check.fee, since, waiting))
     return out
@@ -273,17 +314,19 @@ def _require_scope(session: Session, actor: Any, unit: Org, permission: str) -> 
 
 def enroll(session: Session, unit_org: Org, plan: MutualaidPlan, entries: Iterable[Any],
            actor: Any = None, source: str = "online", *,
-           import_id: int | None = None) -> EnrollResult:
-    """Enroll ``entries`` — :class:`Entry` or ``(member, shares, tier)`` — of ``unit_org``.
+           import_id: int | None = None, on: date | None = None) -> EnrollResult:
+    """Enroll ``entries`` — :class:`Entry` or ``(member, shares, tier)`` — of ``unit_org`` on
+    ``on`` (the enrollment date, default today; the demo seeds earlier years with it).
 
     Rejected members are reported with reasons; the accepted ones become ``pending_payment``
-    coverage. Raises :class:`EnrollmentError` (nothing written) for a dues-funded program, an
-    actor without the unit in scope, or a participation ratio the batch leaves unmet.
+    coverage starting on :func:`cover_start`. Raises :class:`EnrollmentError` (nothing
+    written) for a dues-funded program, a plan whose term has ended, an actor without the
+    unit in scope, or a participation ratio the batch leaves unmet.
     """
     batch = [e if isinstance(e, Entry) else Entry(*e) for e in entries]
     _require_scope(session, actor, unit_org, ENROLL_PERMISSION)
     rules = plans.rules_of(plan)
-    result = assess(session, unit_org, plan, batch)
+    result = assess(session, unit_org, plan, batch, on)
     before = unit_headcount(session, unit_org, plan)
     headcount = before + len(result.accepted)
     eligible = eligible_count(session, rules, unit_org)
@@ -296,7 +339,7 @@ def enroll(session: Session, unit_org: Org, plan: MutualaidPlan, entries: Iterab
         now = utcnow()
         rows = [{"member_id": a.member_id, "plan_id": plan.id, "program": plan.program,
                  "plan_year": plan.plan_year, "unit_org_id": unit_org.id, "shares": a.shares,
-                 "tier": a.tier, "start": rules.term.start, "end": rules.term.end,
+                 "tier": a.tier, "start": result.start, "end": rules.term.end,
                  "first_enrolled": a.first_enrolled, "waiting_until": a.waiting_until,
                  "fee": a.fee, "status": CoverageStatus.PENDING_PAYMENT.value, "source": source,
                  "import_id": import_id, "enrolled_by": getattr(actor, "id", None),
@@ -316,7 +359,7 @@ def enroll(session: Session, unit_org: Org, plan: MutualaidPlan, entries: Iterab
                               "unchanged": len(result.unchanged),
                               "fee": str(sum((a.fee for a in result.accepted), Decimal("0.00")))})
     return EnrollResult(result.accepted, result.rejected, len(result.unchanged), headcount,
-                        eligible, statement_id)
+                        eligible, statement_id, result.start)
 
 
 # -- fee statements -----------------------------------------------------------------------------
@@ -380,10 +423,56 @@ def scoped_statement(session: Session, actor: Any, statement_id: int) -> Mutuala
     return st
 
 
+@dataclass(frozen=True)
+class _Activation:
+    """New values of one pending coverage row that a payment activates."""
+
+    id: int
+    start: date
+    first_enrolled: date
+    waiting_until: date | None
+    changed: bool
+
+
+def _activations(session: Session, st: MutualaidFeeStatement,
+                 paid_on: date) -> list[_Activation]:
+    """The unit's pending cover of the statement's program and year, as it is once paid on
+    ``paid_on``: it starts no earlier than the payment, and continuous cover and the waiting
+    period are recomputed from that real start and the member's paid earlier years. New cover
+    whose start moved gets first_enrolled = the new start and its waiting period from there; a
+    renewal stays continuous (keeps first_enrolled) unless the later start leaves more than
+    the grace days after last year's cover; a prior year paid since enrollment now counts.
+    Raises :class:`PaymentError` when the payment leaves no cover at all."""
+    c = MutualaidCoverage
+    rows = session.execute(select(c.id, c.member_id, c.plan_id, c.start, c.end,
+                                  c.first_enrolled, c.waiting_until).where(
+        c.unit_org_id == st.unit_org_id, c.program == st.program, c.plan_year == st.plan_year,
+        c.status == CoverageStatus.PENDING_PAYMENT).order_by(c.id)).all()
+    history = paid_history(session, st.program, st.plan_year, [r.member_id for r in rows])
+    rules_by_plan: dict[int, PlanRules] = {}
+    out: list[_Activation] = []
+    for r in rows:
+        if r.plan_id not in rules_by_plan:
+            plan = session.get(MutualaidPlan, r.plan_id)
+            assert plan is not None
+            rules_by_plan[r.plan_id] = plans.rules_of(plan)
+        rules = rules_by_plan[r.plan_id]
+        start = max(r.start, paid_on)
+        if start > r.end:
+            raise PaymentError(f"缴费日期 {paid_on} 晚于保障期结束日 {r.end}，"
+                               "缴费后已无保障期间，未登记")
+        first, waiting = continuity(rules, history.get(r.member_id, ()), start, r.end)
+        changed = (start, first, waiting) != (r.start, r.first_enrolled, r.waiting_until)
+        out.append(_Activation(r.id, start, first, waiting, changed))
+    return out
+
+
 def record_payment(session: Session, statement_id: int, amount: Decimal, paid_on: date,
                    reference: str, actor: Any = None) -> MutualaidFeeStatement:
     """Record the unit's payment of exactly the amount outstanding; its pending cover of the
-    program and year becomes active. Raises :class:`PaymentError` (nothing written)."""
+    program and year becomes active, starting no earlier than ``paid_on`` (see
+    :func:`_activations`). Raises :class:`PaymentError`; the caller rolls back, nothing
+    stays written."""
     if isinstance(amount, float) or not isinstance(amount, Decimal):
         raise PaymentError("缴费金额须为精确金额")
     reference = (reference or "").strip()
@@ -398,8 +487,9 @@ def record_payment(session: Session, statement_id: int, amount: Decimal, paid_on
         raise PaymentError(f"该单位 {st.plan_year} 年度 {st.program} 无待缴费用")
     if amount != owed:
         raise PaymentError(f"缴费金额 {amount:.2f} 元与应缴金额 {owed:.2f} 元不符，未登记")
-    if paid_on > date.today():
+    if paid_on > today():
         raise PaymentError(f"缴费日期 {paid_on} 晚于今天")
+    todo = _activations(session, st, paid_on)
     done = session.execute(
         update(MutualaidFeeStatement)
         .where(MutualaidFeeStatement.id == st.id, MutualaidFeeStatement.status == FeeStatus.OPEN,
@@ -411,19 +501,32 @@ def record_payment(session: Session, statement_id: int, amount: Decimal, paid_on
         .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
     if done != 1:
         raise PaymentError("该缴费通知单刚刚已被他人处理或金额已变动，请刷新后重试")
-    activated = session.execute(
-        update(MutualaidCoverage)
-        .where(MutualaidCoverage.unit_org_id == st.unit_org_id,
-               MutualaidCoverage.program == st.program,
-               MutualaidCoverage.plan_year == st.plan_year,
-               MutualaidCoverage.status == CoverageStatus.PENDING_PAYMENT)
-        .values(status=CoverageStatus.ACTIVE.value)
-        .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+    # Only the rows read above (a member enrolled meanwhile reopens the statement, unpaid).
+    ids = [a.id for a in todo]
+    activated = 0
+    for part in range(0, len(ids), 900):
+        activated += session.execute(
+            update(MutualaidCoverage)
+            .where(MutualaidCoverage.id.in_(ids[part:part + 900]),
+                   MutualaidCoverage.status == CoverageStatus.PENDING_PAYMENT)
+            .values(status=CoverageStatus.ACTIVE.value)
+            .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+    if activated != len(ids):
+        raise PaymentError("该单位的参保名单刚刚已被他人处理，请刷新后重试")
+    moved = [{"b_id": a.id, "b_start": a.start, "b_first": a.first_enrolled,
+              "b_wait": a.waiting_until} for a in todo if a.changed]
+    if moved:
+        cov = MutualaidCoverage.__table__
+        session.execute(update(cov).where(cov.c.id == bindparam("b_id")).values(
+            start=bindparam("b_start"), first_enrolled=bindparam("b_first"),
+            waiting_until=bindparam("b_wait")), moved)
     unit = session.get(Org, st.unit_org_id)
     audit.record("mutualaid.fees.pay", target_type="mutualaid_fee_statement", target_id=st.id,
                  org_path=unit.path if unit else None, actor=actor, session=session,
                  details={"program": st.program, "plan_year": st.plan_year,
                           "amount": str(amount), "paid_on": paid_on.isoformat(),
-                          "reference": reference, "activated": activated})
+                          "reference": reference, "activated": activated,
+                          "cover_start": min((a.start for a in todo), default=paid_on)
+                          .isoformat(), "start_moved": len(moved)})
     _expire(session, MutualaidFeeStatement, MutualaidCoverage)
     return st

@@ -30,6 +30,8 @@ from ..web import bp
 from . import service
 
 ALLOWED_FILES = (".csv", ".xlsx")
+#: the largest payment the form accepts (元): far above any unit's bill, far below overflow
+MAX_PAYMENT = Decimal("100000000")
 STATUS_LABELS = {"pending_payment": "待单位缴费", "active": "保障中", "open": "待缴费",
                  "paid": "已缴费"}
 
@@ -43,14 +45,58 @@ def _units() -> list[Org]:
 
 
 def _unit(units: list[Org]) -> Org | None:
-    raw = request.values.get("unit", type=int)
+    raw = request.values.get("unit", type=_param)
     if raw is not None:
         return scoped_org(current_user, raw, service.ENROLL_PERMISSION)
     return units[0] if units else None
 
 
 def _voluntary_plans() -> list[MutualaidPlan]:
-    return [p for p in plans.active_plans(db.session()) if not plans.is_dues_funded(p)]
+    """Plans a unit can still enroll in: voluntary, and their term not yet over."""
+    today = service.today()
+    return [p for p in plans.active_plans(db.session())
+            if not plans.is_dues_funded(p) and p.term_end >= today]
+
+
+def _int(raw: str | None) -> int | None:
+    """A plain decimal integer from a form field that fits an SQL INTEGER, else None
+    (``"²".isdigit()`` is true but ``int("²")`` fails; a 20-digit id overflows the column)."""
+    raw = (raw or "").strip()
+    if not raw.isdecimal() or len(raw) > 9:
+        return None
+    return int(raw)
+
+
+def _param(raw: str) -> int:
+    """``type=`` for ``request.args.get``: werkzeug turns the ValueError into the default."""
+    value = _int(raw)
+    if value is None:
+        raise ValueError(raw)
+    return value
+
+
+def parse_amount(raw: str) -> tuple[Decimal | None, str | None]:
+    """A payment amount in 元 → (amount to the fen, None) or (None, the field error).
+    Refuses NaN, infinities, more than two decimals and anything above :data:`MAX_PAYMENT`
+    (``quantize`` of a huge value raises ``InvalidOperation``)."""
+    text = raw.replace(",", "").replace("，", "").strip()
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return None, f"缴费金额：「{raw}」不是有效金额"
+    if not amount.is_finite():
+        return None, f"缴费金额：「{raw}」不是有效金额"
+    if amount <= 0:
+        return None, "缴费金额：须大于 0"
+    if amount > MAX_PAYMENT:
+        return None, f"缴费金额：不能超过 {MAX_PAYMENT:,} 元"
+    try:
+        fen = amount.quantize(Decimal("0.01"))
+    except InvalidOperation:
+        return None, f"缴费金额：「{raw}」不是有效金额"
+    if fen != amount:
+        return None, "缴费金额：最多两位小数"
+    return fen, None
 
 
 @bp.route("/enroll", endpoint="enroll_unit")
@@ -67,14 +113,15 @@ def unit_overview() -> Any:
         MutualaidFeeStatement.unit_org_id == unit.id)
         .order_by(MutualaidFeeStatement.plan_year.desc(), MutualaidFeeStatement.program)))
     stmt = select(MutualaidCoverage).where(MutualaidCoverage.unit_org_id == unit.id)
-    year = request.args.get("year", type=int)
+    year = request.args.get("year", type=_param)
     program = request.args.get("program", "")
     if year:
         stmt = stmt.where(MutualaidCoverage.plan_year == year)
     if program:
         stmt = stmt.where(MutualaidCoverage.program == program)
     page = paginate(stmt.join(Member, Member.id == MutualaidCoverage.member_id).order_by(
-        MutualaidCoverage.plan_year.desc(), MutualaidCoverage.program, Member.name))
+        MutualaidCoverage.plan_year.desc(), MutualaidCoverage.program, Member.name,
+        MutualaidCoverage.id))
     return render_template("mutualaid/enrollment/unit.html", units=units, unit=unit,
                            statements=statements, page=page, names=PROGRAM_NAMES,
                            labels=STATUS_LABELS, year=year, program=program)
@@ -91,7 +138,7 @@ def enroll_new() -> Any:
         abort(404)
     s = db.session()
     choices = _voluntary_plans()
-    plan_id = request.values.get("plan", type=int)
+    plan_id = request.values.get("plan", type=_param)
     plan = next((p for p in choices if p.id == plan_id), choices[0] if choices else None)
     form = FlaskForm()
     if plan is None:
@@ -100,11 +147,8 @@ def enroll_new() -> Any:
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        ids = [int(v) for v in request.form.getlist("member_id") if v.isdigit()]
-        try:
-            shares = int(request.form.get("shares", ""))
-        except ValueError:
-            shares = 0
+        ids = [i for i in map(_int, request.form.getlist("member_id")) if i is not None]
+        shares = _int(request.form.get("shares")) or 0
         tier = request.form.get("tier") or None
         if not ids:
             flash("请至少勾选一名会员", "error")
@@ -160,7 +204,7 @@ def enroll_import() -> Any:
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        year = request.form.get("plan_year", type=int)
+        year = request.form.get("plan_year", type=_param)
         upload = request.files.get("file")
         if year not in years:
             flash("请选择参保年度", "error")
@@ -196,13 +240,13 @@ def fees() -> Any:
     stmt = (select(MutualaidFeeStatement).join(Org, Org.id == MutualaidFeeStatement.unit_org_id)
             .where(scope_filter(current_user, service.FEES_PERMISSION, Org.path)))
     status = request.args.get("status", "open")
-    year = request.args.get("year", type=int)
+    year = request.args.get("year", type=_param)
     if status in ("open", "paid"):
         stmt = stmt.where(MutualaidFeeStatement.status == status)
     if year:
         stmt = stmt.where(MutualaidFeeStatement.plan_year == year)
     page = paginate(stmt.order_by(MutualaidFeeStatement.plan_year.desc(), Org.path,
-                                  MutualaidFeeStatement.program))
+                                  MutualaidFeeStatement.program, MutualaidFeeStatement.id))
     return render_template("mutualaid/enrollment/fees.html", page=page, names=PROGRAM_NAMES,
                            labels=STATUS_LABELS, status=status, year=year)
 
@@ -218,29 +262,23 @@ def fee_detail(statement_id: int) -> Any:
     except service.PaymentError:
         abort(404)
     form = FlaskForm()
-    values = {"amount": "", "paid_on": date.today().isoformat(), "reference": ""}
+    values = {"amount": "", "paid_on": service.today().isoformat(), "reference": ""}
     errors: list[str] = []
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
         values = {k: request.form.get(k, "").strip() for k in values}
-        amount: Decimal | None = None
         paid_on: date | None = None
-        try:
-            amount = Decimal(values["amount"].replace(",", ""))
-        except InvalidOperation:
-            errors.append(f"缴费金额：「{values['amount']}」不是有效金额")
-        else:
-            if amount != amount.quantize(Decimal("0.01")):
-                errors.append("缴费金额：最多两位小数")
-                amount = None
+        amount, problem = parse_amount(values["amount"])
+        if problem:
+            errors.append(problem)
         try:
             paid_on = date.fromisoformat(values["paid_on"])
         except ValueError:
             errors.append(f"缴费日期：「{values['paid_on']}」不是有效日期")
         if not errors and amount is not None and paid_on is not None:
             try:
-                service.record_payment(s, st.id, amount.quantize(Decimal("0.01")), paid_on,
+                service.record_payment(s, st.id, amount, paid_on,
                                        values["reference"], current_user)
             except service.PaymentError as exc:
                 s.rollback()

@@ -81,7 +81,7 @@ def seed(session: Session, ctx: Any) -> None:
     corrected.settled_on += timedelta(days=2)
     corrected.self_pay_1 += Decimal("120.00")
     corrected.total += Decimal("120.00")
-    corrected.quarter = settled_quarter(corrected.settled_on)
+    # (the record keeps its first quarter: see importer's docstring)
     corrected.revision += 1
     session.flush()
     fastclaims.create_for(session, MutualaidSettlement.id.in_([r.id for r in records]))

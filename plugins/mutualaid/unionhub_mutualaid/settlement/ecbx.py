@@ -26,12 +26,29 @@ basis, entitlement and deductible consumption are those of their latest line of 
 gets no line, so a second run without new data writes nothing (and no batch). The ledger of
 a quarter's computation is made of the member's *other* quarters: the year's deductible
 consumed by their latest lines, what they owed this year and over all years; so the
-lifetime cap holds over all runs. Two concurrent runs of one quarter collide on the unique
-(quarter, run_no), and a line's payout is unique per (source, source_id).
+lifetime cap holds over all runs. A line's payout is unique per (source, source_id).
+
+**Runs of one quarter are serialised** before anything is read: on PostgreSQL a transaction
+advisory lock of the quarter, then (every database) the run's batch row is inserted and
+flushed — unique (quarter, run_no) — before the priors are loaded. A second run started
+meanwhile waits for the first to commit and then sees its lines (owing nothing new), or, if
+it slipped past the lock (another database), fails on the unique key with a clear message.
+A run that finds nothing new removes its batch row again (no batch is written).
+
+**The same bill never pays more than its out of pocket across programs.** A 住院医疗 (ZYYL)
+fast claim (``settlement_serial`` ``ZYYL:<serial>``) reimburses the 个人自付一 of one settlement
+record, and ECBX reimburses the Σ 个人自付一 of the quarter's records. Per member, the
+approved or paid fast-claim amounts of the quarter's records (each capped at its record's
+个人自付一; one grouped query) are passed to the engine as ``already_reimbursed``, so with
+``net_of_other_payments`` ECBX pays on what remains. Order assumption: fast claims are made
+by the import's follow-up job and decided within the service level, and ECBX runs quarterly
+afterwards. A fast claim approved *after* an ECBX run lowers the quarter's entitlement in
+the next run only (nothing is clawed back); the claims' decision does not see ECBX lines.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -40,7 +57,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import and_, case, exists, func, insert, literal, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from unionhub.audit import service as audit
@@ -56,11 +74,20 @@ from ..adjudication import (
     Reason,
     adjudicate,
 )
-from ..models import MutualaidSettlement, PayoutStatus, money_sum
+from ..models import (
+    ClaimSource,
+    ClaimStatus,
+    MutualaidClaim,
+    MutualaidSettlement,
+    PayoutStatus,
+    money_sum,
+)
 from ..money import ZERO
 from .models import MutualaidEcbxBatch, MutualaidEcbxLine
 
 PROGRAM = "ECBX"
+#: The program whose fast claims reimburse the same 个人自付一 (``<program>:<serial>``).
+FAST_PROGRAM = "ZYYL"
 BENEFIT = "secondary"
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 #: reasons that mean "not a Jingka holder / member": no line at all
@@ -133,6 +160,51 @@ def _facts(session: Session, members: Any) -> dict[int, MemberFacts]:
             for mid, sex, birth, status, card in rows}
 
 
+def _reimbursed(session: Session, quarter: str) -> dict[int, Decimal]:
+    """Per member: what ZYYL fast claims approved or paid on the quarter's records, each
+    capped at its record's 个人自付一 (one grouped query)."""
+    S, C = MutualaidSettlement, MutualaidClaim
+    capped = case((C.amount > S.self_pay_1, S.self_pay_1), else_=C.amount)
+    rows = session.execute(
+        select(S.member_id, money_sum(capped))
+        .join(C, and_(C.settlement_serial == literal(f"{FAST_PROGRAM}:") + S.serial,
+                      C.member_id == S.member_id))
+        .where(S.quarter == quarter, S.member_id.is_not(None),
+               C.source == ClaimSource.SETTLEMENT, C.program == FAST_PROGRAM,
+               C.status.in_((ClaimStatus.APPROVED, ClaimStatus.PAID)),
+               C.amount.is_not(None))
+        .group_by(S.member_id)).all()
+    return {mid: amount for mid, amount in rows if amount}
+
+
+def _lock_key(quarter: str) -> int:
+    """A stable signed 64-bit key of the quarter for ``pg_advisory_xact_lock``."""
+    digest = hashlib.blake2b(f"mutualaid.ecbx:{quarter}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _start_run(session: Session, quarter: str, year: int, plan_id: int,
+               actor_id: int | None) -> MutualaidEcbxBatch:
+    """Serialise the runs of ``quarter`` (see the module docstring): lock, then the batch row,
+    flushed before anything of the computation is read."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                        {"key": _lock_key(quarter)})
+    run_no = (session.scalar(select(func.max(MutualaidEcbxBatch.run_no))
+                             .where(MutualaidEcbxBatch.quarter == quarter)) or 0) + 1
+    batch = MutualaidEcbxBatch(quarter=quarter, plan_year=year, plan_id=plan_id, run_no=run_no,
+                               created_by=actor_id, members=0, ineligible=0, unchanged=0,
+                               lines=0, paid_lines=0, total=ZERO, verified_ok=0,
+                               verified_failed=0)
+    try:
+        with session.begin_nested():
+            session.add(batch)
+            session.flush()
+    except IntegrityError:
+        raise EcbxError(f"{quarter} 的二次报销正由另一次计算进行中，请待其完成后再试") from None
+    return batch
+
+
 def run_quarter(session: Session, quarter: str, *, actor_id: int | None = None,
                 progress: Callable[..., None] | None = None) -> MutualaidEcbxBatch | None:
     """Compute and queue the 二次报销 of ``quarter``; None when nothing changed since the
@@ -144,7 +216,16 @@ def run_quarter(session: Session, quarter: str, *, actor_id: int | None = None,
     rules = plans.rules_of(plan)
     if rules.benefit(BENEFIT) is None:
         raise EcbxError(f"{year} 年度二次报销方案没有「{BENEFIT}」保障责任")
+    event = min(quarter_end(year, q), rules.term.end)
+    start = max(rules.term.start, date(year, 3 * q - 2, 1))
+    if start > event:
+        raise EcbxError(f"{year} 年度二次报销方案的保障期不包含 {quarter}")
     report = progress or (lambda *a, **k: None)
+    batch = _start_run(session, quarter, year, plan.id, actor_id)
+    if session.get_bind().dialect.name == "sqlite":
+        # This transaction now holds SQLite's only write lock: progress written from another
+        # connection would wait for it (as in the import engine's apply).
+        report = _quiet
     S = MutualaidSettlement
     in_quarter = (select(S.member_id).where(S.quarter == quarter, S.member_id.is_not(None))
                   .distinct().scalar_subquery())
@@ -154,10 +235,7 @@ def run_quarter(session: Session, quarter: str, *, actor_id: int | None = None,
     report(0, len(bases), "计算报销金额", force=True)
     priors = _priors(session, quarter, year, in_quarter)
     facts = _facts(session, in_quarter)
-    event = min(quarter_end(year, q), rules.term.end)
-    start = max(rules.term.start, date(year, 3 * q - 2, 1))
-    if start > event:
-        raise EcbxError(f"{year} 年度二次报销方案的保障期不包含 {quarter}")
+    reimbursed = _reimbursed(session, quarter)
     term = (rules.term.start, rules.term.end)
 
     lines: list[dict[str, Any]] = []
@@ -168,7 +246,8 @@ def run_quarter(session: Session, quarter: str, *, actor_id: int | None = None,
         decision = adjudicate(
             rules, Coverage(str(mid), PROGRAM, year, 1, *term), member,
             ClaimInput(program=PROGRAM, benefit=BENEFIT, event_date=start, event_end=event,
-                       submitted_on=event, out_of_pocket=basis),
+                       submitted_on=event, out_of_pocket=basis,
+                       already_reimbursed=min(reimbursed.get(mid, ZERO), basis)),
             LedgerState(paid_this_year=prior.paid_year_other,
                         paid_lifetime=prior.paid_life_other,
                         deductible_used=prior.deductible_other))
@@ -185,21 +264,13 @@ def run_quarter(session: Session, quarter: str, *, actor_id: int | None = None,
                       "deductible_used": used, "entitled": entitled,
                       "amount": owed if owed > 0 else ZERO})
     if not lines:
+        session.delete(batch)  # nothing new: no batch (the run_no is free again)
+        session.flush()
         report(len(bases), len(bases), "没有新的报销数据", force=True)
         return None
 
-    run_no = (session.scalar(select(func.max(MutualaidEcbxBatch.run_no))
-                             .where(MutualaidEcbxBatch.quarter == quarter)) or 0) + 1
-    batch = MutualaidEcbxBatch(quarter=quarter, plan_year=year, plan_id=plan.id, run_no=run_no,
-                               created_by=actor_id, members=len(bases), ineligible=ineligible,
-                               unchanged=unchanged, lines=len(lines), paid_lines=0,
-                               total=ZERO, verified_ok=0, verified_failed=0)
-    session.add(batch)
-    session.flush()  # a concurrent run of the quarter fails here, on (quarter, run_no)
-    if session.get_bind().dialect.name == "sqlite":
-        # This transaction now holds SQLite's only write lock: progress written from another
-        # connection would wait for it (as in the import engine's apply).
-        report = _quiet
+    batch.members, batch.ineligible = len(bases), ineligible
+    batch.unchanged, batch.lines = unchanged, len(lines)
     for line in lines:
         line["batch_id"] = batch.id
     L = MutualaidEcbxLine
@@ -212,7 +283,7 @@ def run_quarter(session: Session, quarter: str, *, actor_id: int | None = None,
     batch.verified_ok, batch.verified_failed = ok, failed
     session.flush()
     audit.record("mutualaid.ecbx.run", target_type="mutualaid_ecbx_batch", target_id=batch.id,
-                 details={"quarter": quarter, "run_no": run_no, "lines": len(lines),
+                 details={"quarter": quarter, "run_no": batch.run_no, "lines": len(lines),
                           "paid_lines": len(paid), "total": str(batch.total),
                           "verified_ok": ok, "verified_failed": failed},
                  actor=None if actor_id is None else _account(session, actor_id),

@@ -14,6 +14,14 @@ a million records costs a few scans and joins, never a Python object per row:
   stale since the review is skipped, never applied backwards). A file imported twice finds
   every row unchanged and writes nothing.
 
+A record keeps the ``quarter`` it was first stored in, even when a correction carries a
+结算日期 of a later quarter (or year): the 二次报销 of the first quarter may already have paid
+it, so the corrected amount changes that quarter's basis (a re-run owes only the difference)
+and never counts a second time in the later quarter.
+
+Amounts are bounded (:data:`MAX_AMOUNT` per cell, finite): a value beyond it is a typing or
+export error, and it would overflow the BIGINT fen columns and fail the whole file.
+
 Records of people who are not members are stored with ``member_id`` NULL (counted and set
 aside: when the same record arrives again after the person became a member, it is matched
 then). The apply then submits the
@@ -24,7 +32,8 @@ evaluated ORM object with history: too slow to make inline for a large file).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import and_, case, func, insert, literal, or_, select, update
@@ -49,6 +58,8 @@ VISIT_LABELS = {"outpatient": "门诊", "inpatient": "住院"}
 MAX_SERIAL = 58
 INPATIENT = "inpatient"
 FOLLOWUP_JOB = "mutualaid.settlement_followup"
+#: The largest amount of one cell, 元: far above any real bill, far below BIGINT fen.
+MAX_AMOUNT = Decimal("100000000.00")
 
 _ciphers: dict[bytes, FieldCipher] = {}
 
@@ -70,11 +81,21 @@ def _cipher(state: dict[str, Any]) -> FieldCipher:
 
 
 def _fen(column: str, text: str, *, required: bool) -> int:
+    """An amount cell in whole fen: finite, at most :data:`MAX_AMOUNT` 元."""
+    try:  # NaN and Infinity parse as Decimals: refuse them before rounding
+        finite = Decimal(text.strip().replace(",", "").replace("，", "").lstrip("¥￥")
+                         or "0").is_finite()
+    except InvalidOperation:
+        finite = True  # not a number at all: parse_amount says so
+    if not finite:
+        raise RowError(column, f"「{text.strip()}」不是有效金额")
     value = parse_amount(column, text)
     if value is None:
         if required:
             raise RowError(column, "不能为空")
         return 0
+    if value > MAX_AMOUNT:
+        raise RowError(column, f"金额 {value} 元超过上限 {MAX_AMOUNT:,.0f} 元")
     return int(value.scaleb(2))
 
 
@@ -111,6 +132,8 @@ def validate(state: dict[str, Any], row: dict[str, str]) -> tuple[Any, ...]:
     settled = parse_date("结算日期", row["结算日期"])
     if settled is None:
         raise RowError("结算日期", "不能为空")
+    if settled > state["today"] + timedelta(days=1):  # a day's slack for time zones
+        raise RowError("结算日期", f"结算日期 {settled} 晚于今天")
     total = _fen("医疗费总额", row["医疗费总额"], required=True)
     pooled = _fen("统筹支付", row["统筹支付"], required=True)
     self_pay_1 = _fen("个人自付一", row["个人自付一"], required=True)
@@ -238,6 +261,10 @@ _COPIED = ("serial", "member_id", "id_hash", "name", "visit_type", "hospital", "
            "quarter", "admitted_on", "discharged_on", "total", "pooled", "large", "self_pay_1",
            "self_pay_2", "self_funded", "diagnosis_codes", "diagnosis_names")
 
+#: Not overwritten by a correction: the key, and the quarter the record was first stored in
+#: (its 二次报销 may have been paid there; see the module docstring).
+_KEPT = frozenset({"serial", "quarter"})
+
 
 def apply(ctx: ImportContext) -> dict[str, int]:
     s = ctx.session
@@ -258,7 +285,7 @@ def apply(ctx: ImportContext) -> dict[str, int]:
     ctx.progress(2, 3, "更正结算记录", force=True)
     corrected = s.execute(
         update(S).where(S.id == st.c.existing_id, ctx.staged(), st.c.settled_on > S.settled_on)
-        .values(**{c: st.c[c] for c in _COPIED if c != "serial"}, revision=S.revision + 1,
+        .values(**{c: st.c[c] for c in _COPIED if c not in _KEPT}, revision=S.revision + 1,
                 import_id=ctx.batch_id, updated_at=now)
         .execution_options(synchronize_session=False)).rowcount
     # A record set aside earlier whose person has become a member since: the same row
