@@ -69,7 +69,7 @@ def queue_many(session: Session, rows: Sequence[Mapping[str, Any]]) -> dict[int,
                "created_at": now, "updated_at": now, **row} for row in rows]
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(MutualaidPayout).on_conflict_do_nothing(), values)
+    session.execute(insert(MutualaidPayout.__table__).on_conflict_do_nothing(), values)
     sources = {row["source"] for row in rows}
     assert len(sources) == 1, "queue_many takes one source at a time"
     return dict(session.execute(

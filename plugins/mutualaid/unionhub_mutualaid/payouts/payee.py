@@ -90,7 +90,7 @@ def record_checks(session: Session, checks: list[dict[str, Any]]) -> None:
     if not checks:
         return
     now = utcnow()
-    session.execute(insert(MutualaidPayeeCheck), [
+    session.execute(insert(MutualaidPayeeCheck.__table__), [
         {"checked_by": None, "checked_at": now, **c} for c in checks])
 
 

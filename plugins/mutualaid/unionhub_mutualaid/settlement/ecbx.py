@@ -78,6 +78,7 @@ from ..models import (
     ClaimSource,
     ClaimStatus,
     MutualaidClaim,
+    MutualaidPayout,
     MutualaidSettlement,
     PayoutStatus,
     money_sum,
@@ -273,11 +274,12 @@ def run_quarter(session: Session, quarter: str, *, actor_id: int | None = None,
     batch.unchanged, batch.lines = unchanged, len(lines)
     for line in lines:
         line["batch_id"] = batch.id
-    L = MutualaidEcbxLine
-    ids = session.execute(insert(L).returning(L.id, L.member_id, L.amount), lines).all()
+    L = MutualaidEcbxLine.__table__
+    ids = session.execute(insert(L).returning(L.c.id, L.c.member_id, L.c.amount), lines).all()
     paid = [(lid, mid, amount) for lid, mid, amount in ids if amount > 0]
     report(0, len(paid), "核验收款人并生成待发放记录", force=True)
     ok, failed = _queue_payouts(session, paid, report)
+    _link_payouts(session, batch.id)
     batch.paid_lines = len(paid)
     batch.total = sum((amount for _l, _m, amount in paid), ZERO)
     batch.verified_ok, batch.verified_failed = ok, failed
@@ -329,10 +331,17 @@ def _queue_payouts(session: Session, paid: list[tuple[int, int, Decimal]],
         record_checks(session, [{"payout_id": payout_ids[r["source_id"]],
                                  "org_path": r["org_path"], "ok": r["failure"] is None,
                                  "reason": r["failure"]} for r in rows])
-        session.execute(update(MutualaidEcbxLine),
-                        [{"id": lid, "payout_id": payout_ids[lid]} for lid, _m, _a in chunk])
         report(i + len(chunk), len(paid), f"已处理 {i + len(chunk)} 笔")
     return ok, failed
+
+
+def _link_payouts(session: Session, batch_id: int) -> None:
+    """Each paid line points at its payout (payout.source_id is the line id): one statement."""
+    L, P = MutualaidEcbxLine.__table__, MutualaidPayout.__table__
+    session.execute(
+        update(L).where(L.c.batch_id == batch_id, L.c.amount > 0)
+        .values(payout_id=select(P.c.id).where(P.c.source == "ecbx", P.c.source_id == L.c.id)
+                .scalar_subquery()))
 
 
 def ecbx_job(ctx: Any) -> dict[str, Any]:
