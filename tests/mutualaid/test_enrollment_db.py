@@ -86,6 +86,27 @@ def test_double_enrollment_refused_also_through_another_unit(ma: MA) -> None:
         assert len(_coverage(s)) == 2
 
 
+def test_overlapping_cover_of_another_plan_year_is_refused(ma: MA) -> None:
+    """ZDJB's 2025 plan year covers 2025–2027: enrolling in the 2026 one would insure the same
+    illness twice."""
+    from unionhub_mutualaid.enrollment import service
+
+    with ma.app.app_context():
+        s, p = _ctx(ma)
+        g1 = ma.world.orgs["g1"]
+        first = service.enroll(s, g1, _plan(s, "ZDJB", 2025),
+                               [(p["m1"], 2, None), (p["m3"], 2, None)], None,
+                               on=date(2024, 12, 1))
+        s.commit()
+        assert len(first.accepted) == 2
+        again = service.enroll(s, g1, _plan(s, "ZDJB", 2026),
+                               [(p["m1"], 2, None), (p["m3"], 2, None)], None)
+        assert again.accepted == []
+        assert {r.reason for r in again.rejected} == {
+            "已有 2025 年度重大疾病互助保障，保障至 2027-12-31，保障期重叠，不能重复参保"}
+        assert len(_coverage(s)) == 2
+
+
 def test_ngtj_refuses_men_and_dues_programs_cannot_be_enrolled(ma: MA) -> None:
     from unionhub_mutualaid.enrollment import service
 

@@ -254,6 +254,13 @@ def assess(session: Session, unit: Org, plan: MutualaidPlan, entries: Sequence[E
         .join(Org, Org.id == MutualaidCoverage.unit_org_id)
         .where(MutualaidCoverage.member_id.in_(part), MutualaidCoverage.program == plan.program,
                MutualaidCoverage.plan_year == plan.plan_year), ids)}
+    # Cover of another plan year of the program that overlaps this one (ZDJB runs three
+    # years): enrolling again would insure the same event twice.
+    overlapping = {row[0]: row for row in _in_chunks(session, lambda part: select(
+        MutualaidCoverage.member_id, MutualaidCoverage.plan_year, MutualaidCoverage.end)
+        .where(MutualaidCoverage.member_id.in_(part), MutualaidCoverage.program == plan.program,
+               MutualaidCoverage.plan_year != plan.plan_year,
+               MutualaidCoverage.start <= rules.term.end, MutualaidCoverage.end >= start), ids)}
     history = paid_history(session, plan.program, plan.plan_year, ids)
     same = rules.shares.same_per_unit
     shares_here = unit_shares(session, unit, plan) if same else None
@@ -282,6 +289,11 @@ def assess(session: Session, unit: Org, plan: MutualaidPlan, entries: Sequence[E
                 out.unchanged.append(index)
             else:
                 reject("份数", f"已在本单位参保 {shares} 份，不能重复参保")
+            continue
+        overlap = overlapping.get(m.id)
+        if overlap is not None:
+            reject("项目代码", f"已有 {overlap[1]} 年度{rules.display_name}，保障至 {overlap[2]}"
+                   "，保障期重叠，不能重复参保")
             continue
         check = check_enrollment(rules, facts[m.id], entry.shares, shares_here if same else None,
                                  tier=tier, on=start)
