@@ -67,12 +67,17 @@ def queue_many(session: Session, rows: Sequence[Mapping[str, Any]]) -> dict[int,
     now = utcnow()
     values = [{"status": PayoutStatus.PENDING, "failure": None, "attempts": 0,
                "created_at": now, "updated_at": now, **row} for row in rows]
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(MutualaidPayout.__table__).on_conflict_do_nothing(), values)
     sources = {row["source"] for row in rows}
     assert len(sources) == 1, "queue_many takes one source at a time"
-    return dict(session.execute(
-        select(MutualaidPayout.source_id, MutualaidPayout.id).where(
-            MutualaidPayout.source == sources.pop(),
-            MutualaidPayout.source_id.in_([row["source_id"] for row in rows]))).all())
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = MutualaidPayout.__table__
+    made = dict(session.execute(
+        insert(table).on_conflict_do_nothing().returning(table.c.source_id, table.c.id),
+        values).all())
+    missing = [row["source_id"] for row in rows if row["source_id"] not in made]
+    if missing:  # queued before: look those up (rare; the unique index answers)
+        made.update(session.execute(
+            select(table.c.source_id, table.c.id).where(
+                table.c.source == sources.pop(), table.c.source_id.in_(missing))).all())
+    return made

@@ -338,10 +338,11 @@ def _queue_payouts(session: Session, paid: list[tuple[int, int, Decimal]],
 def _link_payouts(session: Session, batch_id: int) -> None:
     """Each paid line points at its payout (payout.source_id is the line id): one statement."""
     L, P = MutualaidEcbxLine.__table__, MutualaidPayout.__table__
+    # UPDATE … FROM (a join), not a correlated subquery: in the transaction that just filled
+    # the payouts the planner has no statistics and would scan them once per line.
     session.execute(
-        update(L).where(L.c.batch_id == batch_id, L.c.amount > 0)
-        .values(payout_id=select(P.c.id).where(P.c.source == "ecbx", P.c.source_id == L.c.id)
-                .scalar_subquery()))
+        update(L).where(L.c.batch_id == batch_id, P.c.source == "ecbx", P.c.source_id == L.c.id)
+        .values(payout_id=P.c.id))
 
 
 def ecbx_job(ctx: Any) -> dict[str, Any]:
