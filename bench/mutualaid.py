@@ -95,13 +95,15 @@ def make_settlement_file(path: Path, records: int, people: int, seed: int = 11) 
 BASELINE_SQL = """
 SELECT COALESCE(SUM(amount), 0), COUNT(*) FROM (
   SELECT CASE WHEN paid > :lifetime THEN :lifetime ELSE paid END AS amount FROM (
-    SELECT (CASE WHEN SUM(s.self_pay_1) > :deductible
-                 THEN SUM(s.self_pay_1) - :deductible ELSE 0 END * :ratio_num + :half)
-           / :ratio_den AS paid
-    FROM mutualaid_settlement s JOIN member m ON m.id = s.member_id
-    WHERE s.quarter = :quarter AND m.status = 'active'
-      AND EXISTS (SELECT 1 FROM jingka_card c WHERE c.member_id = m.id AND c.status = 'active')
-    GROUP BY s.member_id
+    SELECT (CASE WHEN basis > :deductible THEN basis - :deductible ELSE 0 END * :ratio_num
+            + :half) / :ratio_den AS paid  -- integer division: half up to the fen
+    FROM (
+      SELECT CAST(SUM(s.self_pay_1) AS BIGINT) AS basis  -- SUM(bigint) is NUMERIC on PostgreSQL
+      FROM mutualaid_settlement s JOIN member m ON m.id = s.member_id
+      WHERE s.quarter = :quarter AND m.status = 'active'
+        AND EXISTS (SELECT 1 FROM jingka_card c WHERE c.member_id = m.id AND c.status = 'active')
+      GROUP BY s.member_id
+    ) bases
   ) per_member
 ) capped WHERE amount > 0
 """

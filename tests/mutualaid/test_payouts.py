@@ -461,3 +461,31 @@ def test_demo_batches_approved_claims_most_paid_a_couple_payee_needed(ma: MA) ->
         assert statuses == ["paid"] * 4 + ["payee_needed"] * 2
         assert sorted(s.scalars(select(MutualaidClaim.status))) == ["approved"] * 2 + ["paid"] * 4
         assert "4 笔到账" in ctx.lines[0]
+
+
+def test_payee_rule_in_sql_agrees_with_python(ma: MA) -> None:
+    """The 二次报销 quarter checks payees in SQL (``reason_sql``); batches and "mark ready" in
+    Python (``reason_for``). Every combination of the facts gets the same answer."""
+    import itertools
+
+    from unionhub import db
+    from unionhub.identity.models import CardStatus, JingkaCard, Member
+    from unionhub_mutualaid.payouts import payee
+
+    with ma.app.app_context():
+        s = db.session()
+        m = s.get(Member, ma.world.people["m1"].member_id)
+        card = s.scalar(select(JingkaCard).where(JingkaCard.member_id == m.id))
+        name, enc = m.name, m.id_number_enc
+        for blank, no_id, status, card_status in itertools.product(
+                (False, True), (False, True), ("active", "transferred", "left"),
+                (CardStatus.ACTIVE, CardStatus.LOST)):
+            m.name = "  " if blank else name
+            m.id_number_enc = "" if no_id else enc
+            m.status, card.status = status, card_status
+            s.flush()
+            in_sql = s.scalar(select(payee.reason_sql()).where(Member.id == m.id))
+            in_python = payee.reason_for(name=m.name, has_id_number=not no_id, status=status,
+                                         has_card=card_status == CardStatus.ACTIVE)
+            assert in_sql == in_python, (blank, no_id, status, card_status)
+        s.rollback()

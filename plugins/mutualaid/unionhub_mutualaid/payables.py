@@ -7,7 +7,7 @@ ignores a conflict, so re-running an approval or a batch job can never owe an am
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -53,31 +53,3 @@ def queue(session: Session, *, member: Member, source: str, source_id: int, prog
     assert payout is not None
     return payout
 
-
-def queue_many(session: Session, rows: Sequence[Mapping[str, Any]]) -> dict[int, int]:
-    """:func:`queue` for many amounts of one ``source`` at once (a 二次报销 quarter).
-
-    Each row has ``member_id``, ``org_path``, ``source``, ``source_id``, ``program``,
-    ``amount``, ``summary`` and optionally ``status`` / ``failure`` (a payee already known to
-    need attention). Returns ``source_id → payout id``; rows whose payout exists are left as
-    they are.
-    """
-    if not rows:
-        return {}
-    now = utcnow()
-    values = [{"status": PayoutStatus.PENDING, "failure": None, "attempts": 0,
-               "created_at": now, "updated_at": now, **row} for row in rows]
-    sources = {row["source"] for row in rows}
-    assert len(sources) == 1, "queue_many takes one source at a time"
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = MutualaidPayout.__table__
-    made = dict(session.execute(
-        insert(table).on_conflict_do_nothing().returning(table.c.source_id, table.c.id),
-        values).all())
-    missing = [row["source_id"] for row in rows if row["source_id"] not in made]
-    if missing:  # queued before: look those up (rare; the unique index answers)
-        made.update(session.execute(
-            select(table.c.source_id, table.c.id).where(
-                table.c.source == sources.pop(), table.c.source_id.in_(missing))).all())
-    return made

@@ -58,10 +58,13 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, insert, literal, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from unionhub.audit import service as audit
+from unionhub.db import UTCDateTime, utcnow
 from unionhub.identity.models import CardStatus, JingkaCard, Member, MemberStatus
 from unionhub.orgs.models import Org
 
@@ -93,7 +96,6 @@ BENEFIT = "secondary"
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 #: reasons that mean "not a Jingka holder / member": no line at all
 INELIGIBLE = frozenset({Reason.NOT_A_MEMBER, Reason.NO_JINGKA, Reason.AGE, Reason.SEX})
-PAY_CHUNK = 500
 
 
 class EcbxError(ValueError):
@@ -275,13 +277,13 @@ def run_quarter(session: Session, quarter: str, *, actor_id: int | None = None,
     for line in lines:
         line["batch_id"] = batch.id
     L = MutualaidEcbxLine.__table__
-    ids = session.execute(insert(L).returning(L.c.id, L.c.member_id, L.c.amount), lines).all()
-    paid = [(lid, mid, amount) for lid, mid, amount in ids if amount > 0]
+    session.execute(insert(L), lines)
+    paid = [line for line in lines if line["amount"] > 0]
     report(0, len(paid), "核验收款人并生成待发放记录", force=True)
-    ok, failed = _queue_payouts(session, paid, report)
+    ok, failed = _queue_payouts(session, batch.id)
     _link_payouts(session, batch.id)
     batch.paid_lines = len(paid)
-    batch.total = sum((amount for _l, _m, amount in paid), ZERO)
+    batch.total = sum((line["amount"] for line in paid), ZERO)
     batch.verified_ok, batch.verified_failed = ok, failed
     session.flush()
     audit.record("mutualaid.ecbx.run", target_type="mutualaid_ecbx_batch", target_id=batch.id,
@@ -303,36 +305,42 @@ def _account(session: Session, account_id: int) -> Any:
     return session.get(Account, account_id)
 
 
-def _queue_payouts(session: Session, paid: list[tuple[int, int, Decimal]],
-                   report: Callable[..., None]) -> tuple[int, int]:
-    """One payout per paid line, a chunk at a time: payees verified with one query, payouts
-    inserted with one statement; failures wait as payee-needed with the reason."""
-    from ..payouts.payee import record_checks, verify_many
+def _queue_payouts(session: Session, batch_id: int) -> tuple[int, int]:
+    """One payout per paid line of the batch, in one ``INSERT … SELECT``: the payee rule runs
+    in the same statement (:func:`payouts.payee.reason_sql`), failures wait as payee-needed
+    with the reason, and every check is kept for the verification rate. Returns (ok, failed).
+    """
+    from ..payouts.models import MutualaidPayeeCheck
+    from ..payouts.payee import reason_sql
 
-    summary = payables.summary(PROGRAM)
-    ok = failed = 0
-    for i in range(0, len(paid), PAY_CHUNK):
-        chunk = paid[i:i + PAY_CHUNK]
-        reasons = verify_many(session, [mid for _l, mid, _a in chunk])
-        paths = dict(session.execute(
-            select(Member.id, Org.path).join(Org, Org.id == Member.org_id)
-            .where(Member.id.in_({mid for _l, mid, _a in chunk}))).all())
-        rows = []
-        for lid, mid, amount in chunk:
-            reason = reasons[mid]
-            rows.append({"member_id": mid, "org_path": paths[mid], "source": "ecbx",
-                         "source_id": lid, "program": PROGRAM, "amount": amount,
-                         "summary": summary,
-                         "status": PayoutStatus.PENDING if reason is None
-                         else PayoutStatus.PAYEE_NEEDED,
-                         "failure": None if reason is None else reason[:200]})
-            ok, failed = (ok + 1, failed) if reason is None else (ok, failed + 1)
-        payout_ids = payables.queue_many(session, rows)
-        record_checks(session, [{"payout_id": payout_ids[r["source_id"]],
-                                 "org_path": r["org_path"], "ok": r["failure"] is None,
-                                 "reason": r["failure"]} for r in rows])
-        report(i + len(chunk), len(paid), f"已处理 {i + len(chunk)} 笔")
-    return ok, failed
+    L, P = MutualaidEcbxLine.__table__, MutualaidPayout.__table__
+    now = literal(utcnow(), UTCDateTime())
+    reason = reason_sql()
+    rows = (
+        select(L.c.member_id, Org.path, literal("ecbx"), L.c.id, literal(PROGRAM),
+               L.c.amount, literal(payables.summary(PROGRAM)),
+               case((reason.is_(None), literal(PayoutStatus.PENDING.value)),
+                    else_=literal(PayoutStatus.PAYEE_NEEDED.value)),
+               reason, literal(0), now, now)
+        .select_from(L).join(Member, Member.id == L.c.member_id)
+        .join(Org, Org.id == Member.org_id)
+        .where(L.c.batch_id == batch_id, L.c.amount > 0))
+    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(upsert(P).from_select(
+        ["member_id", "org_path", "source", "source_id", "program", "amount", "summary",
+         "status", "failure", "attempts", "created_at", "updated_at"], rows)
+        .on_conflict_do_nothing())
+    mine = select(P.c.id, P.c.org_path, P.c.failure).join(
+        L, and_(P.c.source == "ecbx", P.c.source_id == L.c.id)).where(L.c.batch_id == batch_id)
+    checks = mine.subquery()
+    session.execute(insert(MutualaidPayeeCheck.__table__).from_select(
+        ["payout_id", "org_path", "ok", "reason", "checked_at"],
+        select(checks.c.id, checks.c.org_path, checks.c.failure.is_(None), checks.c.failure,
+               now).where(checks.c.id.is_not(None))))
+    ok, failed = session.execute(select(
+        func.count(checks.c.id).filter(checks.c.failure.is_(None)),
+        func.count(checks.c.id).filter(checks.c.failure.is_not(None)))).one()
+    return int(ok), int(failed)
 
 
 def _link_payouts(session: Session, batch_id: int) -> None:
