@@ -242,6 +242,22 @@ def test_apply_is_all_or_nothing(app, world, tmp_path, monkeypatch):
         apply(app, batch.id)  # and never twice
 
 
+def test_apply_refuses_a_batch_whose_staged_rows_are_gone(app, world, tmp_path):
+    """PostgreSQL's unlogged staging table is emptied by a crash: the batch must fail with a
+    message, not be marked applied with nothing applied."""
+    batch = run(app, write(tmp_path / "m.csv", [person() for _ in range(3)]))
+    before = snapshot(app)
+    with app.app_context():
+        db.session().execute(text("DELETE FROM import_member_stage"))
+        db.session().commit()
+    with pytest.raises(engine.ImportError_, match="暂存的数据已不在"):
+        apply(app, batch.id)
+    assert snapshot(app) == before
+    with app.app_context():
+        row = db.session().get(ImportBatch, batch.id)
+        assert row.status == BatchStatus.FAILED and "重新上传" in row.error
+
+
 def test_large_file_validated_in_worker_processes(app, world, tmp_path, monkeypatch):
     monkeypatch.setattr(engine, "PARALLEL_FROM_BYTES", 0)
     monkeypatch.setattr(engine, "CHUNK", 7)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import Table, delete, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -298,6 +298,14 @@ def apply(app: Flask, batch_id: int, progress: Callable[..., None]) -> dict[str,
         batch = s.get(ImportBatch, batch_id)
         assert batch is not None
         handler = handlers(app)[batch.handler]
+        staged = s.scalar(select(func.count()).select_from(handler.stage)
+                          .where(handler.stage.c.import_id == batch_id)) or 0
+        if not staged and batch.rows > batch.rejected:
+            # PostgreSQL empties the (unlogged) staging tables after a crash: never mark a
+            # batch applied with nothing applied.
+            s.rollback()
+            _fail(app, batch_id, LOST_STAGE)
+            raise ImportError_(LOST_STAGE)
         if db.engine.dialect.name == "sqlite":
             # The apply transaction holds SQLite's only write lock: progress written from
             # another connection would wait for it. Report the start only.
@@ -328,6 +336,9 @@ def apply(app: Flask, batch_id: int, progress: Callable[..., None]) -> dict[str,
                              .values(status=BatchStatus.READY))
             raise
     return counts
+
+
+LOST_STAGE = "暂存的数据已不在（数据库异常重启后暂存表会清空），请重新上传该文件"
 
 
 def _quiet(*_args: Any, **_kwargs: Any) -> None:
