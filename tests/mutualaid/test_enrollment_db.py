@@ -598,3 +598,27 @@ def test_demo_seeding_enrolls_agent_offices_and_pays_most(
         active = [c for c in cov if c.status == "active"]
         assert active and all(c.start == date(c.plan_year, 1, 1) for c in active)
         assert ctx.lines and "互助保障参保" in ctx.lines[0]
+
+
+def test_upload_page_starts_an_import_for_the_unit_and_year(ma: MA, tmp_path: Path) -> None:
+    from unionhub import db
+    from unionhub.imports.models import ImportBatch
+
+    client = ma.app.test_client()
+    login(client, "clerk")
+    url = f"/mutualaid/enroll/import?unit={ma.world.org_id('g1')}"
+    path = _write(ma, tmp_path, "bom")
+    with path.open("rb") as fh:
+        r = post_form(client, url, {"plan_year": "2026", "file": (fh, path.name)},
+                      content_type="multipart/form-data")
+    assert r.status_code == 302 and "/imports/" in r.headers["Location"]
+    with path.open("rb") as fh:  # a file that is not CSV/XLSX is refused with a message
+        r = post_form(client, url, {"plan_year": "2026", "file": (fh, "名单.txt")},
+                      content_type="multipart/form-data", follow_redirects=True)
+    assert "只支持 CSV 或 XLSX 文件" in r.get_data(as_text=True)
+    ma.app.extensions["jobs_transport"].drain()
+    with ma.app.app_context():
+        batch = db.session().scalars(select(ImportBatch)).one()
+        assert batch.handler == "mutualaid.enrollment" and batch.status == "ready"
+        assert (batch.params["unit_org_id"], batch.params["plan_year"]) == (
+            ma.world.org_id("g1"), 2026)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -23,14 +21,13 @@ from sqlalchemy import select
 
 from unionhub import db
 from unionhub.access import service as access
-from unionhub.imports import engine
+from unionhub.imports import engine, uploads
 from unionhub.imports.models import BatchStatus, ImportBatch
 from unionhub.jobs import service as jobs
 from unionhub.jobs.models import Job
 from unionhub.web.pagination import paginate
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
-ALLOWED = (".csv", ".xlsx")
 
 
 def _allowed_handlers() -> dict[str, Any]:
@@ -66,21 +63,13 @@ def index() -> Any:
         upload = request.files.get("file")
         if code not in allowed:
             abort(403)
-        if upload is None or not upload.filename:
-            flash("请选择文件", "error")
+        problem = uploads.upload_problem(upload)
+        if problem:
+            flash(problem, "error")
             return redirect(url_for(".index"))
-        if Path(upload.filename).suffix.lower() not in ALLOWED:
-            flash("只支持 CSV 或 XLSX 文件", "error")
-            return redirect(url_for(".index"))
+        assert upload is not None
         s = db.session()
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "upload"
-            upload.save(path)
-            batch = engine.create_batch(s, current_app, code, path, upload.filename,
-                                        current_user.id)
-        job = jobs.submit("core.import_stage", {"batch_id": batch.id}, session=s,
-                          owner_id=current_user.id)
-        batch.params = {**batch.params, "stage_job": job.id}
+        batch = uploads.start(s, current_app, code, upload, current_user.id)
         s.commit()
         return redirect(url_for(".detail", batch_id=batch.id))
     stmt = select(ImportBatch).order_by(ImportBatch.id.desc())

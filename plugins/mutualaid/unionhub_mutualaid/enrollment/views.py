@@ -6,10 +6,8 @@ their own subtree, a fee officer only the statements of units in their scope.
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -20,6 +18,7 @@ from sqlalchemy import exists, not_, select
 from unionhub import db
 from unionhub.access.service import require, scope_filter, scoped_org
 from unionhub.identity.models import Member, MemberStatus
+from unionhub.imports import uploads
 from unionhub.orgs.models import Org, OrgLevel
 from unionhub.web.pagination import paginate
 
@@ -29,7 +28,6 @@ from ..rules import PROGRAM_NAMES
 from ..web import bp
 from . import service
 
-ALLOWED_FILES = (".csv", ".xlsx")
 #: the largest payment the form accepts (元): far above any unit's bill, far below overflow
 MAX_PAYMENT = Decimal("100000000")
 STATUS_LABELS = {"pending_payment": "待单位缴费", "active": "保障中", "open": "待缴费",
@@ -191,8 +189,6 @@ def enroll_new() -> Any:
 @login_required
 def enroll_import() -> Any:
     """Upload a 参保名单 for a unit and plan year; the core's import pages preview and apply."""
-    from unionhub.imports import engine
-    from unionhub.jobs import service as jobs
 
     require(service.ENROLL_PERMISSION)
     units = _units()
@@ -206,23 +202,16 @@ def enroll_import() -> Any:
             abort(400)
         year = request.form.get("plan_year", type=_param)
         upload = request.files.get("file")
+        problem = uploads.upload_problem(upload)
         if year not in years:
             flash("请选择参保年度", "error")
-        elif upload is None or not upload.filename:
-            flash("请选择文件", "error")
-        elif Path(upload.filename).suffix.lower() not in ALLOWED_FILES:
-            flash("只支持 CSV 或 XLSX 文件", "error")
+        elif problem or upload is None:
+            flash(problem or "请选择文件", "error")
         else:
             s = db.session()
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / "upload"
-                upload.save(path)
-                batch = engine.create_batch(s, current_app, "mutualaid.enrollment", path,
-                                            upload.filename, current_user.id,
-                                            params={"unit_org_id": unit.id, "plan_year": year})
-            job = jobs.submit("core.import_stage", {"batch_id": batch.id}, session=s,
-                              owner_id=current_user.id)
-            batch.params = {**batch.params, "stage_job": job.id}
+            batch = uploads.start(s, current_app, "mutualaid.enrollment", upload,
+                                  current_user.id,
+                                  params={"unit_org_id": unit.id, "plan_year": year})
             s.commit()
             return redirect(url_for("imports.detail", batch_id=batch.id))
     return render_template("mutualaid/enrollment/import.html", units=units, unit=unit,

@@ -6,8 +6,6 @@ union), nor a clear ID number (masked only).
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -18,7 +16,7 @@ from sqlalchemy import case, func, or_, select
 from unionhub import db
 from unionhub.access.service import require, scope_filter
 from unionhub.identity.models import Member
-from unionhub.imports import engine
+from unionhub.imports import engine, uploads
 from unionhub.imports.models import ImportBatch
 from unionhub.jobs import service as jobs
 from unionhub.jobs.models import Job, JobStatus
@@ -34,7 +32,6 @@ IMPORT_PERMISSION = "mutualaid.settlement.import"
 ECBX_PERMISSION = "mutualaid.ecbx.manage"
 HANDLER_CODE = "mutualaid.settlement"
 ECBX_JOB = "mutualaid.ecbx_quarter"
-ALLOWED = (".csv", ".xlsx")
 
 
 @bp.route("/settlement", methods=["GET", "POST"], endpoint="settlement_index")
@@ -47,20 +44,12 @@ def settlement_index() -> Any:
         if not form.validate_on_submit():
             abort(400)
         upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            flash("请选择文件", "error")
+        problem = uploads.upload_problem(upload)
+        if problem:
+            flash(problem, "error")
             return redirect(url_for(".settlement_index"))
-        if Path(upload.filename).suffix.lower() not in ALLOWED:
-            flash("只支持 CSV 或 XLSX 文件", "error")
-            return redirect(url_for(".settlement_index"))
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "upload"
-            upload.save(path)
-            batch = engine.create_batch(s, current_app, HANDLER_CODE, path, upload.filename,
-                                        current_user.id)
-        job = jobs.submit("core.import_stage", {"batch_id": batch.id}, session=s,
-                          owner_id=current_user.id)
-        batch.params = {**batch.params, "stage_job": job.id}
+        assert upload is not None
+        batch = uploads.start(s, current_app, HANDLER_CODE, upload, current_user.id)
         s.commit()
         return redirect(url_for("imports.detail", batch_id=batch.id))
 
