@@ -142,3 +142,20 @@ def test_member_page_leaves_out_empty_panels(ma: MA) -> None:
     login(client, ma.world.people["m2"].card_number)
     html = client.get("/mutualaid/").get_data(as_text=True)
     assert "None" not in html
+
+
+def test_messages_follow_the_language(ma: MA) -> None:
+    """Flash messages made in Python are translated like the pages."""
+    from unionhub import db
+    from unionhub_mutualaid import plans
+
+    client = ma.app.test_client()
+    login(client, "admin")
+    with ma.app.app_context():
+        plan = plans.current(db.session(), "ZYYL", 2026)
+        plan_id, data = plan.id, dict(plan.rules)  # type: ignore[union-attr]
+    assert client.get("/lang/en").status_code == 302
+    r = post_form(client, f"/mutualaid/plans/{plan_id}/edit",
+                  {"rules": json.dumps(data, ensure_ascii=False)}, follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert "Rules saved" in html and "规则已保存" not in html

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -103,7 +104,8 @@ def plan_edit(plan_id: int) -> Any:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            errors = [f"JSON 第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}"]
+            errors = [_("JSON 第 %(line)s 行第 %(col)s 列：%(msg)s",
+                         line=exc.lineno, col=exc.colno, msg=exc.msg)]
         else:
             try:
                 target = plans.update(s, plan, data, actor=current_user)
@@ -112,9 +114,10 @@ def plan_edit(plan_id: int) -> Any:
             else:
                 s.commit()
                 if target.id != plan.id:
-                    flash(f"该年度已有理赔，已保存为新版本 v{target.version}", "success")
+                    flash(_("该年度已有理赔，已保存为新版本 v%(version)s", version=target.version),
+                          "success")
                 else:
-                    flash("规则已保存", "success")
+                    flash(_("规则已保存"), "success")
                 return redirect(url_for(".plan_detail", plan_id=target.id))
     return render_template("mutualaid/plan_edit.html", plan=plan, form=form, text=text,
                            errors=errors, has_claims=plans.has_claims(s, plan))

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -122,7 +123,7 @@ def _submit(member: Member, agent: bool) -> Any:
     values = request.form.to_dict()
     values.pop("identifier", None)  # never echoed back into the page
     if not form.validate_on_submit():
-        return _form_page(form, values, {"form": "页面已过期，请重新提交"}, agent=agent), 400
+        return _form_page(form, values, {"form": _("页面已过期，请重新提交")}, agent=agent), 400
     errors: dict[str, str] = {}
     try:
         data = service.parse_claim(s, request.form)
@@ -142,7 +143,7 @@ def _submit(member: Member, agent: bool) -> Any:
     s.commit()
     for p in problems:
         flash(p, "error")
-    flash(f"理赔申请已提交，编号 {claim.number}", "success")
+    flash(_("理赔申请已提交，编号 %(number)s", number=claim.number), "success")
     return redirect(url_for(".claim_detail", claim_id=claim.id))
 
 
@@ -189,9 +190,8 @@ def claims_agent_new() -> Any:
             form = FlaskForm()
             values = request.form.to_dict()
             values.pop("identifier", None)
-            return _form_page(form, values, {
-                "identifier": "未找到该会员，或该会员不在您的办理范围内（请核对京卡号或身份证号）"},
-                agent=True), 422
+            problem = _("未找到该会员，或该会员不在您的办理范围内（请核对京卡号或身份证号）")
+            return _form_page(form, values, {"identifier": problem}, agent=True), 422
         return _submit(scoped, agent=True)
     return _form_page(FlaskForm(), {}, {}, agent=True)
 
@@ -254,14 +254,14 @@ def claim_upload(claim_id: int) -> Any:
     if not FlaskForm().validate_on_submit():
         abort(400)
     problems = _store_uploads(s, claim) if claim.status in (
-        ClaimStatus.SUBMITTED, ClaimStatus.RETURNED) else ["该理赔已审核完毕，不能再上传材料"]
+        ClaimStatus.SUBMITTED, ClaimStatus.RETURNED) else [_("该理赔已审核完毕，不能再上传材料")]
     if not problems and not request.files:
-        problems = ["请选择要上传的文件"]
+        problems = [_("请选择要上传的文件")]
     s.commit()
     for p in problems:
         flash(p, "error")
     if not problems:
-        flash("材料已上传", "success")
+        flash(_("材料已上传"), "success")
     return redirect(url_for(".claim_detail", claim_id=claim.id))
 
 
@@ -300,7 +300,7 @@ def claim_resubmit(claim_id: int) -> Any:
         flash(str(exc), "error")
     else:
         s.commit()
-        flash("已重新提交，等待审核", "success")
+        flash(_("已重新提交，等待审核"), "success")
     return redirect(url_for(".claim_detail", claim_id=claim_id))
 
 
@@ -320,20 +320,21 @@ def claim_review(claim_id: int) -> Any:
     try:
         if action == "approve":
             status = service.approve(s, claim, current_user, note)
-            message = (f"已审核通过，核定金额 {claim.amount} 元，已列入待发放"
+            message = (_("已审核通过，核定金额 %(amount)s 元，已列入待发放", amount=claim.amount)
                        if status == ClaimStatus.APPROVED
-                       else "核定金额为 0，已按规则不予赔付：" + (service.reason_text(claim) or ""))
+                       else _("核定金额为 0，已按规则不予赔付：%(reason)s",
+                              reason=service.reason_text(claim) or ""))
         elif action == "return":
             service.return_for_materials(s, claim, current_user, note)
-            message = "已退回补充材料"
+            message = _("已退回补充材料")
         elif action == "reject":
             service.reject(s, claim, current_user, request.form.get("reason", ""), note)
-            message = "已作不予赔付处理"
+            message = _("已作不予赔付处理")
         else:
             abort(400)
     except decide.ClaimConflict as exc:
         s.rollback()
-        flash(f"操作未完成：{exc}", "error")
+        flash(_("操作未完成：%(error)s", error=exc), "error")
     except service.ClaimError as exc:
         s.rollback()
         for text in exc.errors.values():

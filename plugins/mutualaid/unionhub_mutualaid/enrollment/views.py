@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import exists, not_, select
@@ -81,19 +82,20 @@ def parse_amount(raw: str) -> tuple[Decimal | None, str | None]:
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        return None, f"缴费金额：「{raw}」不是有效金额"
+        return None, _("缴费金额：「%(value)s」不是有效金额", value=raw)
     if not amount.is_finite():
-        return None, f"缴费金额：「{raw}」不是有效金额"
+        return None, _("缴费金额：「%(value)s」不是有效金额", value=raw)
     if amount <= 0:
-        return None, "缴费金额：须大于 0"
+        return None, _("缴费金额：须大于 0")
     if amount > MAX_PAYMENT:
-        return None, f"缴费金额：不能超过 {MAX_PAYMENT:,} 元"
+        limit = f"{MAX_PAYMENT:,}"
+        return None, _("缴费金额：不能超过 %(limit)s 元", limit=limit)
     try:
         fen = amount.quantize(Decimal("0.01"))
     except InvalidOperation:
-        return None, f"缴费金额：「{raw}」不是有效金额"
+        return None, _("缴费金额：「%(value)s」不是有效金额", value=raw)
     if fen != amount:
-        return None, "缴费金额：最多两位小数"
+        return None, _("缴费金额：最多两位小数")
     return fen, None
 
 
@@ -149,9 +151,9 @@ def enroll_new() -> Any:
         shares = _int(request.form.get("shares")) or 0
         tier = request.form.get("tier") or None
         if not ids:
-            flash("请至少勾选一名会员", "error")
+            flash(_("请至少勾选一名会员"), "error")
         elif shares < 1:
-            flash("份数：请填写正整数", "error")
+            flash(_("份数：请填写正整数"), "error")
         else:
             members = list(s.scalars(select(Member).join(Org, Org.id == Member.org_id).where(
                 Member.id.in_(ids),
@@ -204,9 +206,9 @@ def enroll_import() -> Any:
         upload = request.files.get("file")
         problem = uploads.upload_problem(upload)
         if year not in years:
-            flash("请选择参保年度", "error")
+            flash(_("请选择参保年度"), "error")
         elif problem or upload is None:
-            flash(problem or "请选择文件", "error")
+            flash(problem or _("请选择文件"), "error")
         else:
             s = db.session()
             batch = uploads.start(s, current_app, "mutualaid.enrollment", upload,
@@ -264,7 +266,7 @@ def fee_detail(statement_id: int) -> Any:
         try:
             paid_on = date.fromisoformat(values["paid_on"])
         except ValueError:
-            errors.append(f"缴费日期：「{values['paid_on']}」不是有效日期")
+            errors.append(_("缴费日期：「%(value)s」不是有效日期", value=values["paid_on"]))
         if not errors and amount is not None and paid_on is not None:
             try:
                 service.record_payment(s, st.id, amount, paid_on,
@@ -274,7 +276,7 @@ def fee_detail(statement_id: int) -> Any:
                 errors.append(str(exc))
             else:
                 s.commit()
-                flash("缴费已登记，该单位本项目参保已生效", "success")
+                flash(_("缴费已登记，该单位本项目参保已生效"), "success")
                 return redirect(url_for(".fee_detail", statement_id=st.id))
         st = service.scoped_statement(s, current_user, statement_id)
     return render_template("mutualaid/enrollment/fee.html", st=st, form=form, values=values,

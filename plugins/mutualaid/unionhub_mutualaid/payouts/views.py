@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -66,21 +67,23 @@ def payouts_batches() -> Any:
         org = next((o for o in orgs if str(o.id) == request.form.get("org_id")), None)
         program = request.form.get("program") or None
         if org is None:
-            flash("请选择您有权管理的工会组织", "error")
+            flash(_("请选择您有权管理的工会组织"), "error")
         elif program is not None and program not in PROGRAM_NAMES:
-            flash(f"未知项目「{program}」", "error")
+            flash(_("未知项目「%(program)s」", program=program), "error")
         else:
             result = batches.create_batch(
                 s, org_path=org.path, program=program, actor=current_user,
                 scope=scope_filter(current_user, PERM, MutualaidPayout.org_path))
             s.commit()
             if result.set_aside:
-                flash(f"{len(result.set_aside)} 笔因收款信息不全转入「收款信息待补充」", "warning")
+                flash(_("%(n)s 笔因收款信息不全转入「收款信息待补充」", n=len(result.set_aside)),
+                      "warning")
             if result.batch is None:
-                flash("没有可发放的待发放记录，未生成批次", "warning")
+                flash(_("没有可发放的待发放记录，未生成批次"), "warning")
                 return redirect(url_for(".payouts_batches"))
-            flash(f"已生成代发批次 {result.batch.batch_no}：{result.batch.count} 笔，"
-                  f"合计 {result.batch.total} 元", "success")
+            flash(_("已生成代发批次 %(batch_no)s：%(count)s 笔，合计 %(total)s 元",
+                    batch_no=result.batch.batch_no, count=result.batch.count,
+                    total=result.batch.total), "success")
             return redirect(url_for(".payouts_batch", batch_id=result.batch.id))
     scope = scope_filter(current_user, PERM, MutualaidPayout.org_path)
     page = paginate(select(MutualaidPayoutBatch).where(
@@ -146,11 +149,11 @@ def payouts_return_upload() -> Any:
         back = url_for(".payouts_batches")
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        flash("请选择回盘文件", "error")
+        flash(_("请选择回盘文件"), "error")
         return redirect(back)
     suffix = Path(upload.filename).suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        flash("回盘文件应为 CSV 或 XLSX", "error")
+        flash(_("回盘文件应为 CSV 或 XLSX"), "error")
         return redirect(back)
     home = _home_path(s)
     if home is None:
@@ -160,7 +163,7 @@ def payouts_return_upload() -> Any:
         with os.fdopen(fd, "wb") as fh:
             upload.save(fh)
         if os.path.getsize(tmp) > RETURN_MAX_BYTES:
-            flash("回盘文件过大", "error")
+            flash(_("回盘文件过大"), "error")
             return redirect(back)
         try:
             record = returns.import_file(
@@ -170,7 +173,7 @@ def payouts_return_upload() -> Any:
             s.rollback()
             for err in exc.errors[:20]:
                 flash(err, "error")
-            flash("回盘文件未导入，数据未做任何更改", "error")
+            flash(_("回盘文件未导入，数据未做任何更改"), "error")
             return redirect(back)
         s.commit()
     finally:
@@ -226,8 +229,8 @@ def payouts_ready(payout_id: int) -> Any:
         flash(str(exc), "error")
     else:
         s.commit()
-        flash(f"{payout.member.name} 的 {payout.amount} 元已重新进入待发放，将在新批次中发放",
-              "success")
+        flash(_("%(name)s 的 %(amount)s 元已重新进入待发放，将在新批次中发放",
+                name=payout.member.name, amount=payout.amount), "success")
     return redirect(url_for(".payouts_payee"))
 
 

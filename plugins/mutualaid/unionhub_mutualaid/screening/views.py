@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -117,7 +118,7 @@ def screening_visit(flag_id: int) -> Any:
             flash(exc.message, "error")
         return _render_detail(row, form, 400)
     s.commit()
-    flash("走访已登记", "success")
+    flash(_("走访已登记"), "success")
     return redirect(url_for(".screening_detail", flag_id=flag_id))
 
 
@@ -130,9 +131,9 @@ def screening_close(flag_id: int) -> Any:
     s = db.session()
     if service.close(s, row, actor=current_user):
         s.commit()
-        flash("已关闭", "success")
+        flash(_("已关闭"), "success")
     else:
-        flash("该筛查记录已关闭", "info")
+        flash(_("该筛查记录已关闭"), "info")
     return redirect(url_for(".screening_detail", flag_id=flag_id))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import case, func, or_, select
@@ -100,13 +101,14 @@ def ecbx_index() -> Any:
             flash(str(exc), "error")
             return redirect(url_for(".ecbx_index"))
         if quarter not in quarters:
-            flash(f"{quarter} 没有医保结算数据", "error")
+            flash(_("%(quarter)s 没有医保结算数据", quarter=quarter), "error")
         elif _running(s, quarter):
-            flash(f"{quarter} 的二次报销正在计算，请稍候", "error")
+            flash(_("%(quarter)s 的二次报销正在计算，请稍候", quarter=quarter), "error")
         else:
             jobs.submit(ECBX_JOB, {"quarter": quarter}, session=s, owner_id=current_user.id)
             s.commit()
-            flash(f"已开始计算 {quarter} 的二次报销；完成后批次显示在下方", "success")
+            flash(_("已开始计算 %(quarter)s 的二次报销；完成后批次显示在下方", quarter=quarter),
+                  "success")
         return redirect(url_for(".ecbx_index"))
     page = paginate(select(MutualaidEcbxBatch).order_by(MutualaidEcbxBatch.id.desc()))
     return render_template("mutualaid/settlement/ecbx.html", form=form, quarters=quarters,
