@@ -12,6 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +140,16 @@ def world(app: Flask) -> World:
     """Two districts with grassroots unions, members, officers (see tests/helpers.py)."""
     with app.app_context():
         return build_world()
+
+
+@pytest.fixture
+def in_late_2026() -> Iterator[None]:
+    """The clock moved to 2026-11-30 10:00 UTC (and running on) for tests written against the
+    2025/2026 plan years, so that their deadlines and terms mean the same in later years."""
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 11, 30, 10, 0, tzinfo=UTC), tick=True):
+        yield
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from tests.mutualaid.conftest import MA
 from tests.mutualaid.test_ecbx import owed, settle
 from unionhub import db
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("in_late_2026")]
 
 
 def test_two_runs_of_one_quarter_at_once_pay_once(pg_database_url, ma: MA):

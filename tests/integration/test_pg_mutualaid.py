@@ -14,7 +14,7 @@ from tests.integration.test_pg_identity import race
 from tests.mutualaid.conftest import MA
 from unionhub import db
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("in_late_2026")]
 
 
 def _claims(ma: MA, out_of_pocket: list[str]) -> list[int]:

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
 from flask import Flask
 
 from tests.conftest import AppFactory
 from tests.helpers import PASSWORD, World, build_world
 
 PLAN_YEARS = (2025, 2026)
+
+
+@pytest.fixture(autouse=True)
+def _late_in_the_2026_plan_year(in_late_2026: None) -> None:
+    """These tests are written against the 2025 and 2026 plan years (deadlines, terms,
+    "today"): ``in_late_2026`` (tests/conftest.py) moves the clock to 2026-11-30 for each."""
+    return None
 
 
 @dataclass
