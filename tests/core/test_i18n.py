@@ -19,7 +19,7 @@ from babel.messages.pofile import read_po
 from wtforms.fields.core import UnboundField
 
 import unionhub
-from tests.helpers import login
+from tests.helpers import login, post_form
 
 PACKAGE = Path(unionhub.__file__).resolve().parent
 TEMPLATES = PACKAGE / "templates"
@@ -259,3 +259,12 @@ def test_admin_pages_in_english(client, world):
     html = client.get("/admin/settings").get_data(as_text=True)
     assert "Jingka card issuer BINs (comma-separated)" in html
     assert "京卡发卡行" not in html
+
+
+def test_flash_messages_follow_the_language(client, world):
+    """Messages made in Python (flashes) are translated like the pages."""
+    login(client, world.people["m1"].card_number)
+    english(client)
+    r = post_form(client, "/auth/logout", {}, form_url="/me", follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert "You have been logged out" in html and "已退出登录" not in html

@@ -17,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
@@ -86,10 +87,11 @@ def plugin_action(name: str, action: str) -> Any:
     s.commit()
     ext.state.invalidate()
     if change.message == "unchanged":
-        flash(f"插件 {name} 状态未变", "info")
+        flash(_("插件 %(name)s 状态未变", name=name), "info")
+    elif change.enabled:
+        flash(_("插件 %(name)s 已启用，重启平台后完全生效", name=name), "success")
     else:
-        verb = "启用" if change.enabled else "停用"
-        flash(f"插件 {name} 已{verb}，重启平台后完全生效", "success")
+        flash(_("插件 %(name)s 已停用，重启平台后完全生效", name=name), "success")
     return redirect(url_for("admin.plugins"))
 
 
@@ -103,7 +105,7 @@ def plugin_uninstall(name: str) -> Any:
         abort(400)
     purge = request.form.get("purge") == "on"
     if purge and request.form.get("confirm") != name:
-        flash(f"删除数据需要在确认框中输入插件名 {name}", "error")
+        flash(_("删除数据需要在确认框中输入插件名 %(name)s", name=name), "error")
         return redirect(url_for("admin.plugins"))
     ext = current_app.extensions["unionhub"]
     # End this request's read transaction first: dropping a plugin's tables needs exclusive
@@ -116,7 +118,7 @@ def plugin_uninstall(name: str) -> Any:
         flash(str(exc), "error")
         return redirect(url_for("admin.plugins"))
     ext.state.invalidate()
-    flash("；".join(p.describe()) + "。已完成", "success")
+    flash(_("%(steps)s。已完成", steps="；".join(p.describe())), "success")
     return redirect(url_for("admin.plugins"))
 
 
@@ -167,7 +169,7 @@ def orgs_page() -> Any:
                                 address=form.address.data or None,
                                 contact=form.contact.data or None, phone=form.phone.data or None)
                 s.commit()
-                flash("组织已创建", "success")
+                flash(_("组织已创建"), "success")
                 return redirect(url_for("admin.orgs"))
             except orgs.OrgError as exc:
                 s.rollback()
@@ -191,7 +193,7 @@ def move_org(org_id: int) -> Any:
         try:
             orgs.move_org(s, org, parent)
             s.commit()
-            flash("组织已移动，其下级组织一并移动", "success")
+            flash(_("组织已移动，其下级组织一并移动"), "success")
             return redirect(url_for("admin.orgs"))
         except orgs.OrgError as exc:
             s.rollback()
@@ -206,11 +208,11 @@ def import_orgs() -> Any:
         abort(400)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        flash("请选择文件", "error")
+        flash(_("请选择文件"), "error")
         return redirect(url_for("admin.orgs"))
     suffix = Path(upload.filename).suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        flash("只支持 CSV 或 XLSX 文件", "error")
+        flash(_("只支持 CSV 或 XLSX 文件"), "error")
         return redirect(url_for("admin.orgs"))
     s = db.session()
     with tempfile.TemporaryDirectory() as tmp:
@@ -252,18 +254,18 @@ def roles() -> Any:
         org = access.scoped_org(current_user, form.org_id.data, "core.roles.manage")
         target = find_account(s, form.account.data or "")
         if target is None:
-            flash("找不到该账号", "error")
+            flash(_("找不到该账号"), "error")
         elif s.scalar(select(RoleGrant.id).where(RoleGrant.account_id == target.id,
                                                  RoleGrant.role == form.role.data,
                                                  RoleGrant.org_id == org.id)):
-            flash("该授权已存在", "info")
+            flash(_("该授权已存在"), "info")
         else:
             s.add(RoleGrant(account_id=target.id, role=form.role.data, org_id=org.id,
                             granted_by=current_user.id))
             audit.record("role.grant", target_type="account", target_id=target.id,
                          org_path=org.path, details={"role": form.role.data, "org": org.code})
             s.commit()
-            flash("已授权", "success")
+            flash(_("已授权"), "success")
             return redirect(url_for("admin.roles"))
     stmt = (select(RoleGrant, Account).join(Account, Account.id == RoleGrant.account_id)
             .join(Org, Org.id == RoleGrant.org_id)
@@ -286,13 +288,13 @@ def revoke(grant_id: int) -> Any:
     if grant is None:
         abort(404)
     if grant.account_id == current_user.id and grant.role == "admin":
-        flash("不能撤销自己的管理员角色", "error")
+        flash(_("不能撤销自己的管理员角色"), "error")
         return redirect(url_for("admin.roles"))
     audit.record("role.revoke", target_type="account", target_id=grant.account_id,
                  org_path=grant.org.path, details={"role": grant.role, "org": grant.org.code})
     s.delete(grant)
     s.commit()
-    flash("已撤销授权", "success")
+    flash(_("已撤销授权"), "success")
     return redirect(url_for("admin.roles"))
 
 
@@ -317,7 +319,7 @@ def audit_log() -> Any:
             try:
                 day = datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=SHANGHAI)
             except ValueError:
-                flash(f"日期格式应为 YYYY-MM-DD: {raw}", "error")
+                flash(_("日期格式应为 YYYY-MM-DD: %(value)s", value=raw), "error")
                 continue
             if op == ">=":
                 stmt = stmt.where(AuditLog.at >= day)
@@ -352,12 +354,12 @@ def settings_page() -> Any:
                 errors[key] = str(exc)
         if errors:
             s.rollback()
-            flash("有设置未通过校验，未保存任何修改", "error")
+            flash(_("有设置未通过校验，未保存任何修改"), "error")
         else:
             if changed:
                 audit.record("settings.update", details={"keys": changed})
             s.commit()
-            flash("设置已保存" if changed else "没有修改", "success")
+            flash(_("设置已保存") if changed else _("没有修改"), "success")
             return redirect(url_for("admin.settings"))
     values = {key: settings.get(key) for key in reg.settings}
     per_org = {key: sp for key, (_p, sp) in reg.settings.items() if sp.per_org}
@@ -394,7 +396,7 @@ def org_setting() -> Any:
         settings.clear(key, org.id)
         audit.record("settings.org_clear", org_path=org.path, details={"key": key})
         s.commit()
-        flash("已删除该组织的设置，恢复使用上级或全站设置", "success")
+        flash(_("已删除该组织的设置，恢复使用上级或全站设置"), "success")
         return redirect(url_for("admin.settings"))
     try:
         settings.put(key, request.form.get("value", ""), org_id=org.id)
@@ -404,6 +406,6 @@ def org_setting() -> Any:
         return redirect(url_for("admin.settings"))
     audit.record("settings.org_update", org_path=org.path, details={"key": key})
     s.commit()
-    flash(f"已为 {org.name} 保存设置", "success")
+    flash(_("已为 %(org)s 保存设置", org=org.name), "success")
     return redirect(url_for("admin.settings"))
 

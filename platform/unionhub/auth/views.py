@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -84,7 +85,7 @@ def first_login() -> Any:
             or account is None
             or account.password_hash is not None
         ):
-            flash("信息不匹配，或该账号已设置过密码。请核对后重试，或联系所在工会。", "error")
+            flash(_("信息不匹配，或该账号已设置过密码。请核对后重试，或联系所在工会。"), "error")
             return render_template("auth/first_login.html", form=form), 400
         problem = password_problem(
             form.password.data or "",
@@ -96,7 +97,7 @@ def first_login() -> Any:
         set_password(s, account, form.password.data or "")
         s.commit()
         login_user(account)
-        flash("密码已设置，欢迎使用", "success")
+        flash(_("密码已设置，欢迎使用"), "success")
         return redirect(url_for("web.home"))
     return render_template("auth/first_login.html", form=form)
 
@@ -118,7 +119,7 @@ def change_password() -> Any:
             set_password(s, account, form.password.data or "")
             s.commit()
             login_user(account)  # the session id carries the new version
-            flash("密码已修改", "success")
+            flash(_("密码已修改"), "success")
             return redirect(url_for("web.me"))
     return render_template("auth/password.html", form=form)
 
@@ -129,5 +130,5 @@ def logout() -> Any:
     audit.record("auth.logout", target_type="account", target_id=current_user.id)
     db.session().commit()
     logout_user()
-    flash("已退出登录", "success")
+    flash(_("已退出登录"), "success")
     return redirect(url_for("auth.login"))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
@@ -21,9 +22,9 @@ ALLOWED = (".csv", ".xlsx")
 def upload_problem(upload: FileStorage | None) -> str | None:
     """Why ``upload`` cannot be imported (a message for the user), or None."""
     if upload is None or not upload.filename:
-        return "请选择文件"
+        return _("请选择文件")
     if Path(upload.filename).suffix.lower() not in ALLOWED:
-        return "只支持 CSV 或 XLSX 文件"
+        return _("只支持 CSV 或 XLSX 文件")
     return None
 
 

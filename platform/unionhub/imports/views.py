@@ -15,6 +15,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -107,14 +108,14 @@ def apply(batch_id: int) -> Any:
     if not FlaskForm().validate_on_submit():
         abort(400)
     if batch.status != BatchStatus.READY:
-        flash("该批次不在待导入状态", "error")
+        flash(_("该批次不在待导入状态"), "error")
         return redirect(url_for(".detail", batch_id=batch.id))
     s = db.session()
     job = jobs.submit("core.import_apply", {"batch_id": batch.id}, session=s,
                       owner_id=current_user.id, dedup_key=f"import-apply:{batch.id}")
     batch.params = {**batch.params, "apply_job": job.id}
     s.commit()
-    flash("已开始导入", "success")
+    flash(_("已开始导入"), "success")
     return redirect(url_for(".detail", batch_id=batch.id))
 
 
@@ -124,9 +125,9 @@ def discard(batch_id: int) -> Any:
     if not FlaskForm().validate_on_submit():
         abort(400)
     if batch.status not in (BatchStatus.READY, BatchStatus.FAILED):
-        flash("该批次不能放弃", "error")
+        flash(_("该批次不能放弃"), "error")
     else:
         engine.discard(db.session(), current_app, batch)
         db.session().commit()
-        flash("已放弃该批次，未导入任何数据", "success")
+        flash(_("已放弃该批次，未导入任何数据"), "success")
     return redirect(url_for(".index"))

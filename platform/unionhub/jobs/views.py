@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import ColumnElement, or_, select
@@ -88,7 +89,7 @@ def cancel(job_id: int) -> Any:
         abort(403)
     if jobs.cancel(db.session(), job):
         db.session().commit()
-        flash("已取消", "success")
+        flash(_("已取消"), "success")
     else:
-        flash("任务已结束，无法取消", "info")
+        flash(_("任务已结束，无法取消"), "info")
     return redirect(url_for("jobs.detail", job_id=job_id))

@@ -20,6 +20,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import delete, select
@@ -126,20 +127,20 @@ def preferences() -> Any:
     if request.method == "POST" and form.validate_on_submit():
         email = request.form.get("email", "").strip()
         if email and not EMAIL.match(email):
-            flash("电子邮箱格式不正确", "error")
+            flash(_("电子邮箱格式不正确"), "error")
             return redirect(url_for("notify.preferences"))
         other = s.scalar(select(NotifyBinding.member_id).where(
             NotifyBinding.channel == "email", NotifyBinding.address == email,
             NotifyBinding.member_id != m.id)) if email else None
         if other is not None:
-            flash("该电子邮箱已被其他会员使用", "error")
+            flash(_("该电子邮箱已被其他会员使用"), "error")
             return redirect(url_for("notify.preferences"))
         notify.set_binding(s, m.id, "email", email or None)
         chosen = {key: {ch for ch in nt.allowed_channels if request.form.get(f"c:{key}:{ch}")}
                   for key, nt in types}
         notify.set_preferences(s, m.id, chosen)
         s.commit()
-        flash("通知设置已保存", "success")
+        flash(_("通知设置已保存"), "success")
         return redirect(url_for("notify.preferences"))
     rows = [(key, nt, set(notify.channels_for(s, m.id, key))) for key, nt in types]
     channels = {k: spec.label for k, (_p, spec) in reg.channels.items()}
@@ -206,10 +207,10 @@ def wechat_bind() -> Any:
     form = BindForm()
     if form.validate_on_submit():
         if _too_many_failures(m.id):
-            flash("核对失败次数过多，请一小时后再试", "error")
+            flash(_("核对失败次数过多，请一小时后再试"), "error")
         elif not _matches(m, form):
             _record_failure(m.id)
-            flash("京卡卡号、身份证号或手机号与会员档案不符", "error")
+            flash(_("京卡卡号、身份证号或手机号与会员档案不符"), "error")
         else:
             state = secrets.token_urlsafe(24)
             s.merge(NotifyState(key=_state_key(state), value=str(m.id),
@@ -251,14 +252,14 @@ def wechat_callback() -> Any:
         try:
             openid = client.oauth_openid(code)
         except (WeChatError, WeChatTransportError):
-            flash("微信授权失败，请重试", "error")
+            flash(_("微信授权失败，请重试"), "error")
             return redirect(url_for("notify.wechat_bind"))
     if not OPENID.match(openid):
         abort(400, description="微信授权结果无效")
     taken = s.scalar(select(NotifyBinding.member_id).where(
         NotifyBinding.channel == "wechat", NotifyBinding.address == openid))
     if taken is not None and taken != m.id:
-        flash("该微信号已绑定其他会员的京卡", "error")
+        flash(_("该微信号已绑定其他会员的京卡"), "error")
         return redirect(url_for("notify.wechat_bind"))
     from unionhub.notify.wechat import mask_openid
 
@@ -266,7 +267,7 @@ def wechat_callback() -> Any:
     audit.record("notify.wechat.bind", target_type="member", target_id=m.id,
                  org_path=m.org.path, details={"openid": mask_openid(openid)}, session=s)
     s.commit()
-    flash("微信绑定成功，今后的通知将通过公众号发送", "success")
+    flash(_("微信绑定成功，今后的通知将通过公众号发送"), "success")
     return redirect(url_for("notify.preferences"))
 
 
@@ -282,7 +283,7 @@ def wechat_unbind() -> Any:
     audit.record("notify.wechat.unbind", target_type="member", target_id=m.id,
                  org_path=m.org.path, session=s)
     s.commit()
-    flash("已解除微信绑定", "success")
+    flash(_("已解除微信绑定"), "success")
     return redirect(url_for("notify.preferences"))
 
 

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, and_, or_, select
@@ -97,9 +98,10 @@ def members() -> Any:
         if len(ids) == 1:
             return redirect(url_for(".member", member_id=ids[0]))
         if ids:
-            flash(f"找到 {len(ids)} 名会员使用该手机号，请用卡号或身份证号查找", "info")
+            flash(_("找到 %(count)s 名会员使用该手机号，请用卡号或身份证号查找",
+                    count=len(ids)), "info")
         else:
-            flash("没有找到会员（或不在您的管辖范围内）", "info")
+            flash(_("没有找到会员（或不在您的管辖范围内）"), "info")
         return redirect(url_for(".members"))
     q = request.args.get("q", "")
     status = request.args.get("status", "")
@@ -200,7 +202,7 @@ def edit_member(member_id: int) -> Any:
                          org_path=target.path, details=changes)
             search_queue.enqueue(db.session(), identity.MEMBER_DOC, [m.id])
             db.session().commit()
-            flash("会员信息已保存", "success")
+            flash(_("会员信息已保存"), "success")
         return redirect(url_for("office.member", member_id=m.id))
     status = 400 if request.method == "POST" else 200
     return render_template("office/member_edit.html", form=form, member=m), status
@@ -224,10 +226,10 @@ def card_action(member_id: int, card_id: int, action: str) -> Any:
     try:
         if action == "lost":
             identity.report_lost(s, card)
-            msg = "已挂失"
+            msg = _("已挂失")
         else:
             new = identity.replace_card(s, card, form.new_number.data or "")
-            msg = f"已补卡，新卡号 {new.number_masked}"
+            msg = _("已补卡，新卡号 %(number)s", number=new.number_masked)
         s.commit()
         flash(msg, "success")
     except identity.IdentityError as exc:
@@ -236,5 +238,5 @@ def card_action(member_id: int, card_id: int, action: str) -> Any:
     except IntegrityError:
         # Lost a race: someone else registered that number or changed the card meanwhile.
         s.rollback()
-        flash("该卡刚被他人处理，或新卡号已被使用，请刷新后重试", "error")
+        flash(_("该卡刚被他人处理，或新卡号已被使用，请刷新后重试"), "error")
     return redirect(url_for("office.member", member_id=m.id))

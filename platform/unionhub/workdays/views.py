@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
@@ -106,12 +107,13 @@ def add() -> Any:
             s.rollback()
             errors = [workdays.WorkdayError(f"日期：{entry.day.isoformat()} 已有记录", "day")]
         else:
-            flash(f"已录入 {entry.day.isoformat()} {KIND_LABELS[entry.kind]} {entry.name}",
-                  "success")
+            day_text = entry.day.isoformat()
+            flash(_("已录入 %(day)s %(kind)s %(name)s", day=day_text,
+                    kind=_(KIND_LABELS[entry.kind]), name=entry.name), "success")
             return redirect(url_for("workdays.index", year=entry.day.year))
     for exc in errors:
         getattr(form, exc.field or "day").errors = [str(exc)]
-    flash("未保存：" + "；".join(str(e) for e in errors), "error")
+    flash(_("未保存：%(errors)s", errors="；".join(str(e) for e in errors)), "error")
     year = entry.day.year if entry else _year_from(form.day.data)
     return _page(year, form=form)
 
@@ -137,7 +139,9 @@ def delete(override_id: int) -> Any:
                  target_id=override_id, details={"day": day.isoformat(), "kind": kind,
                                                  "name": name})
     s.commit()
-    flash(f"已删除 {day.isoformat()} {KIND_LABELS.get(kind, kind)} {name}", "success")
+    day_text = day.isoformat()
+    flash(_("已删除 %(day)s %(kind)s %(name)s", day=day_text,
+            kind=_(KIND_LABELS.get(kind, kind)), name=name), "success")
     return redirect(url_for("workdays.index", year=day.year))
 
 
@@ -154,7 +158,7 @@ def bulk() -> Any:
         result = workdays.BulkResult(errors=["有日期刚被其他人录入，请刷新后重试"])
     if not result.ok:
         s.rollback()
-        flash(f"有 {len(result.errors)} 处错误，未录入任何数据", "error")
+        flash(_("有 %(count)s 处错误，未录入任何数据", count=len(result.errors)), "error")
         year = request.args.get("year", type=int) or _selected_year()
         return _page(year, bulk_form=form, bulk_errors=result.errors)
     years = sorted({e.day.year for e in result.created})
@@ -162,8 +166,8 @@ def bulk() -> Any:
         audit.record("workdays.bulk", details={
             "created": len(result.created), "unchanged": result.unchanged, "years": years})
     s.commit()
-    flash(f"已录入 {len(result.created)} 条，{result.unchanged} 条与已有记录相同未变",
-          "success")
+    flash(_("已录入 %(created)s 条，%(unchanged)s 条与已有记录相同未变",
+            created=len(result.created), unchanged=result.unchanged), "success")
     return redirect(url_for("workdays.index", year=years[0] if years else None))
 
 
@@ -186,6 +190,8 @@ def mark_year(year: int) -> Any:
     audit.record("workdays.year", target_type="workday_year", target_id=year,
                  details={"complete": bool(form.complete.data)})
     s.commit()
-    flash(f"{year} 年已标记为录入完整" if form.complete.data else f"{year} 年已标记为未完整",
-          "success")
+    if form.complete.data:
+        flash(_("%(year)s 年已标记为录入完整", year=year), "success")
+    else:
+        flash(_("%(year)s 年已标记为未完整", year=year), "success")
     return redirect(url_for("workdays.index", year=year))
