@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from unionhub.audit import service as audit
@@ -63,12 +63,22 @@ class ClaimConflict(RuntimeError):
 # -- inputs from rows ---------------------------------------------------------------------------
 
 
+def facts_of(session: Session, members: Sequence[Member]) -> dict[int, MemberFacts]:
+    """What the engine needs to know about each member (membership, an ACTIVE Jingka), with
+    one query for the cards per 900 members."""
+    ids = [m.id for m in members]
+    carded: set[int] = set()
+    for part in range(0, len(ids), 900):
+        carded.update(session.scalars(select(JingkaCard.member_id).where(
+            JingkaCard.member_id.in_(ids[part:part + 900]),
+            JingkaCard.status == CardStatus.ACTIVE)))
+    return {m.id: MemberFacts(sex=m.sex, birth_date=m.birth_date,  # type: ignore[arg-type]
+                              membership_active=m.status == MemberStatus.ACTIVE,
+                              has_active_jingka=m.id in carded) for m in members}
+
+
 def member_facts(session: Session, member: Member) -> MemberFacts:
-    active_card = session.scalar(select(exists().where(
-        JingkaCard.member_id == member.id, JingkaCard.status == CardStatus.ACTIVE)))
-    return MemberFacts(sex=member.sex, birth_date=member.birth_date,  # type: ignore[arg-type]
-                       membership_active=member.status == MemberStatus.ACTIVE,
-                       has_active_jingka=bool(active_card))
+    return facts_of(session, [member])[member.id]
 
 
 def coverage_of(session: Session, plan: MutualaidPlan, rules: PlanRules, member_id: int,
@@ -198,9 +208,7 @@ def _evaluate_chunk(session: Session, claims: Sequence[MutualaidClaim]) -> list[
     rules = {pid: plans.rules_of(p) for pid, p in plan_rows.items()}
     coverages = {(c.member_id, c.program, c.plan_year): c for c in session.scalars(
         select(MutualaidCoverage).where(MutualaidCoverage.member_id.in_(member_ids)))}
-    carded = set(session.scalars(select(JingkaCard.member_id).where(
-        JingkaCard.member_id.in_(member_ids), JingkaCard.status == CardStatus.ACTIVE)))
-    members = {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(member_ids)))}
+    facts = facts_of(session, list({c.member_id: c.member for c in claims}.values()))
     ledgers: dict[tuple[int, str, int], MutualaidLedger] = {}
     lifetime: dict[tuple[int, str], Decimal] = {}
     for row in session.scalars(select(MutualaidLedger).where(
@@ -213,10 +221,6 @@ def _evaluate_chunk(session: Session, claims: Sequence[MutualaidClaim]) -> list[
     today = date.today().isoformat()
     for claim in claims:
         plan, plan_rules = plan_rows[claim.plan_id], rules[claim.plan_id]
-        m = members[claim.member_id]
-        facts = MemberFacts(sex=m.sex, birth_date=m.birth_date,  # type: ignore[arg-type]
-                            membership_active=m.status == MemberStatus.ACTIVE,
-                            has_active_jingka=m.id in carded)
         coverage = coverage_of(session, plan, plan_rules, claim.member_id,
                                coverages.get((claim.member_id, claim.program, claim.plan_year)))
         ci = claim_input(claim)
@@ -227,7 +231,7 @@ def _evaluate_chunk(session: Session, claims: Sequence[MutualaidClaim]) -> list[
             row = ledgers.get((claim.member_id, claim.program, claim.plan_year))
             before = lifetime.get((claim.member_id, claim.program), ZERO)
             state = _state_of(row, before - (row.paid if row else ZERO))
-            decision = adjudicate(plan_rules, coverage, facts, ci, state)
+            decision = adjudicate(plan_rules, coverage, facts[claim.member_id], ci, state)
         decisions.append(decision)
         updates.append({"id": claim.id, "decision": {**decision.to_dict(), "decided_on": today}})
     session.execute(update(MutualaidClaim), updates)

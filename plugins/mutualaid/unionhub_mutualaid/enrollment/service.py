@@ -30,11 +30,11 @@ from sqlalchemy.orm import Session
 
 from unionhub.audit import service as audit
 from unionhub.db import utcnow
-from unionhub.identity.models import CardStatus, JingkaCard, Member, MemberStatus
+from unionhub.identity.models import Member, MemberStatus
 from unionhub.orgs.models import Org
 
-from .. import plans
-from ..adjudication import MemberFacts, check_enrollment, continuous_since
+from .. import decide, plans
+from ..adjudication import check_enrollment, continuous_since
 from ..models import (
     CoverageStatus,
     FeeStatus,
@@ -160,19 +160,6 @@ def ratio_problem(rules: PlanRules, headcount: int, eligible: int) -> str | None
             f"未达到 {ratio * 100:.0f}%（至少 {need} 人），整批未办理")
 
 
-def _facts(session: Session, members: Sequence[Member]) -> dict[int, MemberFacts]:
-    """:func:`decide.member_facts` for many members with one query for their cards."""
-    ids = [m.id for m in members]
-    with_card: set[int] = set()
-    for part in range(0, len(ids), 900):
-        with_card.update(session.scalars(select(JingkaCard.member_id).where(
-            JingkaCard.member_id.in_(ids[part:part + 900]),
-            JingkaCard.status == CardStatus.ACTIVE)))
-    return {m.id: MemberFacts(sex=m.sex, birth_date=m.birth_date,  # type: ignore[arg-type]
-                              membership_active=m.status == MemberStatus.ACTIVE,
-                              has_active_jingka=m.id in with_card) for m in members}
-
-
 def _in_chunks(session: Session, stmt_for: Any, ids: Sequence[int]) -> list[Any]:
     rows: list[Any] = []
     for part in range(0, len(ids), 900):
@@ -246,7 +233,7 @@ def assess(session: Session, unit: Org, plan: MutualaidPlan, entries: Sequence[E
     start = cover_start(rules, on or today())
     out = Assessment(start)
     members = [e.member for e in entries]
-    facts = _facts(session, members)
+    facts = decide.facts_of(session, members)
     ids = sorted({m.id for m in members})
     existing = {row[0]: row for row in _in_chunks(session, lambda part: select(
         MutualaidCoverage.member_id, MutualaidCoverage.unit_org_id, Org.name,
