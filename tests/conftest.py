@@ -162,6 +162,15 @@ def ma(make_app: AppFactory) -> Any:
 
 
 @pytest.fixture
+def mall(make_app: AppFactory) -> Any:
+    """The welfare mall enabled on the world, with a merchant, its staff and two offers (see
+    tests/benefits_mall/conftest.py)."""
+    from tests.benefits_mall.conftest import build_mall
+
+    return build_mall(make_app)
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from unionhub.imports.types import ImportHandler
     from unionhub.jobs.types import BeatEntry, JobSpec
     from unionhub.notify.types import ChannelSpec, NotificationType
+    from unionhub.offers.types import OfferProvider
     from unionhub.search.types import SearchIndexer
 
 hookspec = pluggy.HookspecMarker("unionhub")
@@ -167,3 +168,12 @@ def unionhub_search_indexers() -> Sequence[SearchIndexer]:
     ``SearchDocument``s whose ``acl`` tokens say who may see them (``unionhub.search.acl``).
     Queue changes with ``unionhub.search.queue.enqueue(session, doc_type, ids)`` in the same
     transaction as the change; one writer applies the queue."""
+
+
+@hookspec
+def unionhub_offer_providers() -> Sequence[OfferProvider]:
+    """Return sources of member offers (``unionhub.offers.OfferProvider``): the welfare
+    mall's Jingka discounts, listed by other plugins (the portal's 京卡优惠 section, home-page
+    slots) through ``unionhub.offers.service.offers_for(viewer, limit=…)`` without importing
+    the provider. Each provider filters for the viewer itself; a disabled plugin's providers
+    are skipped."""

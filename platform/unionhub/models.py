@@ -3,6 +3,7 @@
 from unionhub.access.models import RoleGrant, RolePermission
 from unionhub.api.models import ApiToken
 from unionhub.audit.models import AuditLog
+from unionhub.groups.models import MemberGroup, MemberGroupMember
 from unionhub.identity.models import Account, JingkaCard, LoginThrottle, Member
 from unionhub.imports.members import stage as import_member_stage
 from unionhub.imports.models import ImportBatch
@@ -32,6 +33,8 @@ __all__ = [
     "Job",
     "LoginThrottle",
     "Member",
+    "MemberGroup",
+    "MemberGroupMember",
     "Notification",
     "NotifyBatch",
     "NotifyBinding",

@@ -272,3 +272,20 @@ def test_admin_page_uninstalls_and_purges_only_when_confirmed(make_app, world):
     assert "sample_note" in r.get_data(as_text=True)
     with app.app_context():
         assert not inspect(db.get_db().engine).has_table("sample_note")
+
+
+def test_offer_providers_of_enabled_plugins_only(make_app):
+    from unionhub.offers.service import categories, offers_for
+
+    app = make_app()
+    with app.test_request_context():
+        assert offers_for(None) == [] and categories() == []
+    make_app.set_plugin("sample", True)
+    app = make_app()
+    with app.test_request_context():
+        assert [c.title for c in offers_for(None)] == ["示例优惠：公开"]
+        assert categories() == [("sample", "示例")]
+        assert offers_for(None, category="other") == []
+        make_app.set_plugin("sample", False)
+        app.extensions["unionhub"].state.invalidate()
+        assert offers_for(None) == []

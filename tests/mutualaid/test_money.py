@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from unionhub_mutualaid.money import (
+from unionhub.money import (
     ZERO,
     cap,
     floor_zero,

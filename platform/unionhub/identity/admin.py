@@ -20,8 +20,10 @@ class AdminError(ValueError):
     pass
 
 
-def create_officer(session: Session, username: str, display_name: str, password: str,
-                   role: str, org: Org, *, must_change: bool = False) -> Account:
+def create_account(session: Session, username: str, display_name: str, password: str, *,
+                   must_change: bool = False) -> Account:
+    """A sign-in account with no member and no role grant (e.g. a partner merchant's staff,
+    whose rights a plugin keeps in its own tables)."""
     if not USERNAME_RE.match(username):
         raise AdminError(
             "用户名须以字母开头，3–64 位字母、数字或 _.-（不能是纯数字，以免与卡号混淆）"
@@ -34,6 +36,12 @@ def create_officer(session: Session, username: str, display_name: str, password:
                   password_hash=hash_password(password), must_change_password=must_change)
     session.add(acc)
     session.flush()
+    return acc
+
+
+def create_officer(session: Session, username: str, display_name: str, password: str,
+                   role: str, org: Org, *, must_change: bool = False) -> Account:
+    acc = create_account(session, username, display_name, password, must_change=must_change)
     session.add(RoleGrant(account_id=acc.id, role=role, org_id=org.id))
     audit.record("role.grant", target_type="account", target_id=acc.id, org_path=org.path,
                  details={"role": role, "org": org.code}, session=session)

@@ -38,7 +38,7 @@ CORE = "core"
 SERVICE_HOOKS: tuple[str, ...] = ("unionhub_jobs", "unionhub_beat", "unionhub_import_handlers",
                                   "unionhub_notification_types",
                                   "unionhub_notification_channels",
-                                  "unionhub_search_indexers")
+                                  "unionhub_search_indexers", "unionhub_offer_providers")
 URL_PREFIX = {"web": "/{p}", "mobile": "/m/{p}", "api": "/api/v1/{p}", "admin": "/admin/{p}"}
 
 

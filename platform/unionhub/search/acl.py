@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from unionhub.access.models import RoleGrant
 from unionhub.access.roles import IMPLICIT_MEMBER_ROLE
+from unionhub.groups.models import MemberGroupMember
 from unionhub.identity.models import Account, MemberStatus
 from unionhub.orgs.models import Org
 
@@ -37,6 +38,16 @@ def _ids(org: Org | str | int) -> list[int]:
 def org_token(org: Org | int) -> str:
     """Content targeted at ``org``: seen by active members of its subtree."""
     return f"org:{org.id if isinstance(org, Org) else int(org)}"
+
+
+def group_token(group_id: int) -> str:
+    """Content targeted at a member group (``unionhub.groups``): seen by its active members."""
+    return f"group:{int(group_id)}"
+
+
+def org_group_token(org: Org | int, group_id: int) -> str:
+    """Content targeted at a group *within* an org subtree: both must hold."""
+    return f"{org_token(org)}+{group_token(group_id)}"
 
 
 def officer_tokens(permission: str, org: Org | str) -> tuple[str, ...]:
@@ -75,7 +86,12 @@ def _compute(account: Account, session: Session | None) -> frozenset[str]:
     member = account.member
     if member is not None and member.status == MemberStatus.ACTIVE:
         tokens.add(MEMBER)
-        tokens.update(org_token(i) for i in member.org.ancestor_ids)
+        ancestors = member.org.ancestor_ids
+        tokens.update(org_token(i) for i in ancestors)
+        groups = list(s.scalars(select(MemberGroupMember.group_id)
+                                .where(MemberGroupMember.member_id == member.id)))
+        tokens.update(group_token(g) for g in groups)
+        tokens.update(org_group_token(i, g) for i in ancestors for g in groups)
         grants.append((IMPLICIT_MEMBER_ROLE, member.org_id))
     perms: dict[str, set[str]] = {}
     for role, org_id in grants:

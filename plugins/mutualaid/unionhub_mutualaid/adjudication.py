@@ -39,8 +39,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from unionhub.money import ZERO, fmt, fmt_exact, fmt_ratio, non_negative_money, quantize
+
 from .catalogue import CatalogueMatch
-from .money import ZERO, fmt, fmt_exact, fmt_ratio, non_negative_money, quantize
 from .rules import (
     AgeBasis,
     Amount,

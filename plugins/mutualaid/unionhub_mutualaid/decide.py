@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from unionhub.audit import service as audit
 from unionhub.db import utcnow
 from unionhub.identity.models import CardStatus, JingkaCard, Member, MemberStatus
+from unionhub.money import ZERO, money_sum
 
 from . import payables, plans
 from .adjudication import (
@@ -47,9 +48,7 @@ from .models import (
     MutualaidCoverage,
     MutualaidLedger,
     MutualaidPlan,
-    money_sum,
 )
-from .money import ZERO
 from .rules import PlanRules
 from .stays import Stay
 

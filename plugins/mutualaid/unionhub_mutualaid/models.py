@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -24,52 +23,13 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
-    func,
-    type_coerce,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.types import TypeDecorator
 
 from unionhub.db import Base, UTCDateTime, utcnow
 from unionhub.identity.models import Member
+from unionhub.money import Fen
 from unionhub.orgs.models import Org
-
-from .money import quantize
-
-FEN = Decimal(100)
-
-
-class Fen(TypeDecorator[Decimal]):
-    """``Decimal`` 元 in Python, whole fen (BIGINT) in the database."""
-
-    impl = BigInteger
-    cache_ok = True
-
-    def process_bind_param(self, value: Decimal | int | None, dialect: Any) -> int | None:
-        if value is None:
-            return None
-        if isinstance(value, float):
-            raise TypeError("money must be Decimal, not float")
-        fen = Decimal(value) * FEN
-        if fen != fen.to_integral_value():
-            raise ValueError(f"amount {value} has more than two decimals")
-        return int(fen)
-
-    def process_result_value(self, value: int | None, dialect: Any) -> Decimal | None:
-        if value is None:
-            return None
-        return quantize(Decimal(value) / FEN)
-
-
-def money_sum(expr: Any) -> ColumnElement[Decimal]:
-    """``SUM`` of a fen-valued expression (a :class:`Fen` column, or a ``CASE`` over one), typed
-    :class:`Fen` so that every database returns ``Decimal`` 元; 0.00 when there are no rows.
-
-    Untyped, ``SUM(bigint)`` is ``NUMERIC`` on PostgreSQL and ``INTEGER`` on SQLite: plain fen
-    as ``Decimal`` on one and ``int`` on the other, easy to mistake for 元.
-    """
-    return func.coalesce(func.sum(type_coerce(expr, Fen)), Decimal("0.00"))
 
 
 class PlanStatus(StrEnum):

@@ -33,8 +33,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from unionhub.money import fmt, money, to_decimal
+
 from .catalogue import CatalogueEntry, DiseaseCatalogue
-from .money import fmt, money, to_decimal
 
 SCHEMA_VERSION = 1
 

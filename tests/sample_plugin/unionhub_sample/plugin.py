@@ -23,6 +23,7 @@ from unionhub.contrib import (
 from unionhub.imports import ImportHandler
 from unionhub.jobs import BeatEntry, JobSpec
 from unionhub.notify.types import ChannelSpec, NotificationType, Sent, Template
+from unionhub.offers import OfferCard, OfferProvider
 from unionhub.search.types import SearchIndexer
 
 MANIFEST = Manifest(
@@ -161,6 +162,21 @@ def unionhub_search_indexers() -> Sequence[SearchIndexer]:
     from unionhub_sample.search import documents
 
     return [SearchIndexer("sample.note", "示例笔记", documents)]
+
+
+@hookimpl
+def unionhub_offer_providers() -> Sequence[OfferProvider]:
+    def listing(viewer, limit, category):  # type: ignore[no-untyped-def]
+        if category not in (None, "sample"):
+            return []
+        signed_in = viewer is not None and getattr(viewer, "is_authenticated", False)
+        cards = [OfferCard("示例优惠：公开", "/sample/offers/1", "示例商户", "示例")]
+        if signed_in:
+            cards.append(OfferCard("示例优惠：会员专享", "/sample/offers/2", "示例商户", "示例",
+                                   member_price="¥9.90", tags=("京卡专享",)))
+        return cards[:limit]
+
+    return [OfferProvider("deals", "示例优惠", listing, lambda: [("sample", "示例")])]
 
 
 @hookimpl

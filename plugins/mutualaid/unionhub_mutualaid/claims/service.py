@@ -25,6 +25,7 @@ from unionhub import notify
 from unionhub.audit import service as audit
 from unionhub.db import utcnow
 from unionhub.identity.models import Member
+from unionhub.money import ZERO, non_negative_money
 from unionhub.workdays.service import add_working_days
 
 from .. import decide, plans
@@ -35,7 +36,6 @@ from ..models import (
     MutualaidCoverage,
     MutualaidPlan,
 )
-from ..money import ZERO, non_negative_money
 from ..rules import PROGRAM_CODES, PROGRAM_NAMES, BenefitKind, Cause, PlanRules
 from . import materials
 from .models import MutualaidClaimEvent

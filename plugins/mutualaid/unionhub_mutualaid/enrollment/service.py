@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from unionhub.audit import service as audit
 from unionhub.db import utcnow
 from unionhub.identity.models import Member, MemberStatus
+from unionhub.money import money_sum
 from unionhub.orgs.models import Org
 
 from .. import decide, plans
@@ -41,7 +42,6 @@ from ..models import (
     MutualaidCoverage,
     MutualaidFeeStatement,
     MutualaidPlan,
-    money_sum,
 )
 from ..payables import insert_ignore
 from ..rules import PlanRules

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from unionhub.access.service import scope_filter
+from unionhub.money import money_sum, quantize
 from unionhub.orgs.models import Org
 
 from ..models import (
@@ -41,9 +42,7 @@ from ..models import (
     MutualaidFeeStatement,
     MutualaidPayout,
     PayoutStatus,
-    money_sum,
 )
-from ..money import quantize
 from ..rules import PROGRAM_CODES, PROGRAM_NAMES
 
 PERMISSION = "mutualaid.stats.view"

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from unionhub.audit import service as audit
 from unionhub.identity.models import JingkaCard, Member
 from unionhub.identity.service import reveal_card_number, reveal_id_number
+from unionhub.money import money_sum
 
-from ..models import money_sum
 from .models import MutualaidPayoutBatch, MutualaidPayoutLine
 
 HEADER = ("批次号", "总笔数", "总金额")

@@ -31,10 +31,10 @@ from unionhub.access.service import roles_with
 from unionhub.audit import service as audit
 from unionhub.db import utcnow
 from unionhub.identity.models import CardStatus, JingkaCard, Member
+from unionhub.money import ZERO
 from unionhub.orgs.models import Org
 
 from ..models import MutualaidPayout, PayoutStatus
-from ..money import ZERO
 from . import payee
 from .models import LineStatus, MutualaidPayoutBatch, MutualaidPayoutLine
 

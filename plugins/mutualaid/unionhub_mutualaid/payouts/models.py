@@ -19,8 +19,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from unionhub.db import Base, UTCDateTime, utcnow
 from unionhub.identity.models import JingkaCard
+from unionhub.money import Fen
 
-from ..models import Fen, MutualaidPayout
+from ..models import MutualaidPayout
 
 
 class BatchStatus(StrEnum):

@@ -17,8 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from unionhub.db import Base, UTCDateTime, utcnow
 from unionhub.identity.models import Member
-
-from ..models import Fen
+from unionhub.money import Fen
 
 
 class FlagStatus(StrEnum):

@@ -30,10 +30,11 @@ from sqlalchemy.orm import Session
 from unionhub.audit import service as audit
 from unionhub.db import utcnow
 from unionhub.identity.models import Member
+from unionhub.money import money_sum
 from unionhub.orgs.models import Org
 
 from ..catalogue import DiseaseCatalogue
-from ..models import MutualaidPlan, MutualaidSettlement, PlanStatus, money_sum
+from ..models import MutualaidPlan, MutualaidSettlement, PlanStatus
 from ..plans import rules_of
 from ..rules import PROGRAM_CODES
 from .models import FlagStatus, MutualaidScreeningFlag, MutualaidScreeningVisit

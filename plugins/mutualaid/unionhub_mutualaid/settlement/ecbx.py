@@ -66,6 +66,7 @@ from sqlalchemy.orm import Session
 from unionhub.audit import service as audit
 from unionhub.db import UTCDateTime, utcnow
 from unionhub.identity.models import CardStatus, JingkaCard, Member, MemberStatus
+from unionhub.money import ZERO, money_sum
 from unionhub.orgs.models import Org
 
 from .. import payables, plans
@@ -84,9 +85,7 @@ from ..models import (
     MutualaidPayout,
     MutualaidSettlement,
     PayoutStatus,
-    money_sum,
 )
-from ..money import ZERO
 from .models import MutualaidEcbxBatch, MutualaidEcbxLine
 
 PROGRAM = "ECBX"

@@ -25,8 +25,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from unionhub.db import Base, UTCDateTime, utcnow
 from unionhub.identity.models import Member
+from unionhub.money import Fen
 
-from ..models import Fen, MutualaidPayout
+from ..models import MutualaidPayout
 
 # The staging table of the 医保结算数据 import. No primary key or index (like the core's
 # member stage): a million rows load at COPY speed, and every query over it is a scan of

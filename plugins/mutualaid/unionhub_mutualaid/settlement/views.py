@@ -21,10 +21,11 @@ from unionhub.imports import engine, uploads
 from unionhub.imports.models import ImportBatch
 from unionhub.jobs import service as jobs
 from unionhub.jobs.models import Job, JobStatus
+from unionhub.money import money_sum
 from unionhub.orgs.models import Org
 from unionhub.web.pagination import paginate
 
-from ..models import MutualaidPayout, MutualaidSettlement, money_sum
+from ..models import MutualaidPayout, MutualaidSettlement
 from ..web import bp
 from .ecbx import EcbxError, parse_quarter
 from .models import MutualaidEcbxBatch, MutualaidEcbxLine

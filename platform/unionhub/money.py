@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import BigInteger, func, type_coerce
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import TypeDecorator
 
 Money = Decimal
 """Type alias: a :class:`Decimal` that holds 元 (normally quantized to the fen)."""
@@ -103,3 +108,38 @@ def fmt_exact(amount: Decimal) -> str:
 def fmt_ratio(ratio: Decimal) -> str:
     """``Decimal("0.5")`` → ``"50%"``, ``Decimal("0.755")`` → ``"75.5%"``."""
     return f"{(ratio * 100).normalize():f}%"
+
+
+FEN_PER_YUAN = Decimal(100)
+
+
+class Fen(TypeDecorator[Decimal]):
+    """``Decimal`` 元 in Python, whole fen (BIGINT) in the database."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | int | None, dialect: Any) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("money must be Decimal, not float")
+        fen = Decimal(value) * FEN_PER_YUAN
+        if fen != fen.to_integral_value():
+            raise ValueError(f"amount {value} has more than two decimals")
+        return int(fen)
+
+    def process_result_value(self, value: int | None, dialect: Any) -> Decimal | None:
+        if value is None:
+            return None
+        return quantize(Decimal(value) / FEN_PER_YUAN)
+
+
+def money_sum(expr: Any) -> ColumnElement[Decimal]:
+    """``SUM`` of a fen-valued expression (a :class:`Fen` column, or a ``CASE`` over one), typed
+    :class:`Fen` so that every database returns ``Decimal`` 元; 0.00 when there are no rows.
+
+    Untyped, ``SUM(bigint)`` is ``NUMERIC`` on PostgreSQL and ``INTEGER`` on SQLite: plain fen
+    as ``Decimal`` on one and ``int`` on the other, easy to mistake for 元.
+    """
+    return func.coalesce(func.sum(type_coerce(expr, Fen)), Decimal("0.00"))

@@ -1,0 +1,1 @@
+"""UnionHub welfare mall plugin (福利云商平台)."""

@@ -1,0 +1,5 @@
+"""Welfare mall: the bookings feature (placeholder until its package lands)."""
+
+from unionhub_benefits_mall.features import Feature
+
+FEATURE = Feature(name="bookings")

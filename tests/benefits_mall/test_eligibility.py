@@ -1,0 +1,59 @@
+"""The audience rule as SQL (listings) and as a refusal (claiming)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from unionhub import db
+from unionhub.groups.service import add_members, create_group
+from unionhub.identity.models import Member, MemberStatus
+from unionhub_benefits_mall import eligibility
+from unionhub_benefits_mall.models import BenefitsMallAudience, BenefitsMallOffer
+
+
+def _visible(viewer: eligibility.Viewer | None) -> set[int]:
+    s = db.session()
+    return set(s.scalars(select(BenefitsMallOffer.id)
+                         .where(eligibility.offer_clause(viewer, date.today()))))
+
+
+def test_org_and_group_audience(mall):
+    w = mall.world
+    with mall.app.app_context():
+        s = db.session()
+        offer_id = mall.coupon_offer_id
+        m1, m2 = (s.get(Member, w.people[k].member_id) for k in ("m1", "m2"))
+        v1, v2 = eligibility.Viewer.of(s, m1), eligibility.Viewer.of(s, m2)
+        assert offer_id in _visible(v1) and offer_id in _visible(v2) and offer_id in _visible(None)
+        s.add(BenefitsMallAudience(owner_kind="offer", owner_id=offer_id,
+                                   org_id=w.orgs["d1"].id, org_path=w.orgs["d1"].path))
+        s.flush()
+        assert offer_id in _visible(v1)
+        assert offer_id not in _visible(v2) and offer_id not in _visible(None)
+        offer = s.get(BenefitsMallOffer, offer_id)
+        assert eligibility.refusal(s, v2, offer, date.today()) == "该优惠仅面向指定工会或会员群体"
+        assert eligibility.refusal(s, v1, offer, date.today()) is None
+
+        group = create_group(s, "model_worker", "劳动模范")
+        s.add(BenefitsMallAudience(owner_kind="offer", owner_id=offer_id, group_id=group.id))
+        s.flush()
+        assert offer_id not in _visible(eligibility.Viewer.of(s, m1))  # district ok, group not
+        add_members(s, group, [m1.id, m2.id])
+        assert offer_id in _visible(eligibility.Viewer.of(s, m1))
+        assert offer_id not in _visible(eligibility.Viewer.of(s, m2))  # group ok, district not
+
+
+def test_inactive_member_and_jingka_rule(mall):
+    w = mall.world
+    with mall.app.app_context():
+        s = db.session()
+        m1 = s.get(Member, w.people["m1"].member_id)
+        offer = s.get(BenefitsMallOffer, mall.coupon_offer_id)
+        offer.requires_jingka = True
+        m1.status = MemberStatus.LEFT
+        s.flush()
+        v = eligibility.Viewer.of(s, m1)
+        assert eligibility.refusal(s, v, offer, date.today()) == "仅限在册会员领取"
+        assert offer.id not in _visible(v)
