@@ -19,7 +19,8 @@ class Mall:
     world: World
     merchant_id: int = 0
     store_ids: list[int] = field(default_factory=list)
-    #: username → account id: "shop_manager", "shop_clerk", "other_clerk" (merchant staff), "operator" (mall_operator)
+    #: username → account id: "shop_manager", "shop_clerk" (this merchant's staff),
+    #: "other_clerk" (the other merchant's), "operator" (role mall_operator at the city)
     accounts: dict[str, int] = field(default_factory=dict)
     coupon_offer_id: int = 0
     service_offer_id: int = 0
