@@ -55,7 +55,9 @@ class BlueprintSpec:
 @dataclass(frozen=True)
 class NavItem:
     """A link in one menu. ``endpoint`` is a Flask endpoint; ``permission`` hides the item
-    from users who hold that permission nowhere."""
+    from users who hold that permission nowhere; ``visible`` (called per request, in the
+    request context) hides it when it returns False — for audiences that are not roles, such
+    as a partner merchant's staff."""
 
     menu: Menu
     key: str
@@ -64,6 +66,7 @@ class NavItem:
     icon: str = ""
     permission: str | None = None
     priority: int = 100
+    visible: Callable[[], bool] | None = None
 
 
 @dataclass(frozen=True)

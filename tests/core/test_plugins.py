@@ -289,3 +289,17 @@ def test_offer_providers_of_enabled_plugins_only(make_app):
         make_app.set_plugin("sample", False)
         app.extensions["unionhub"].state.invalidate()
         assert offers_for(None) == []
+
+
+def test_nav_item_visible_callable_hides_it_per_request(app):
+    from unionhub.contrib import NavItem
+    from unionhub.web import nav_items
+
+    shown = {"flag": False}
+    reg = app.extensions["unionhub"].registries
+    reg.nav["main"].append(("sample", NavItem("main", "merchant", "商户工作台", "auth.login",
+                                              visible=lambda: shown["flag"])))
+    with app.test_request_context():
+        assert "merchant" not in [i.key for i in nav_items("main")]
+        shown["flag"] = True
+        assert "merchant" in [i.key for i in nav_items("main")]

@@ -101,6 +101,8 @@ def nav_items(menu: str) -> list[Any]:
             continue
         if item.permission is None and menu != "main" and not current_user.is_authenticated:
             continue
+        if item.visible is not None and not item.visible():
+            continue
         out.append(item)
     return out
 
