@@ -62,6 +62,8 @@ def unionhub_nav_items() -> Sequence[NavItem]:
                 permission="core.members.view", priority=10),
         NavItem("officer", "orgs", "工会组织", "admin.orgs", permission="core.orgs.view",
                 priority=20),
+        NavItem("officer", "groups", "会员群体", "groups.index", permission="core.groups.members",
+                priority=25),
         NavItem("officer", "imports", "数据导入", "imports.index",
                 permission="core.members.import", priority=30),
         NavItem("officer", "jobs", "后台任务", "jobs.index", permission="core.office",

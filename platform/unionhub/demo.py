@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from unionhub.groups.service import seed_demo_groups
 from unionhub.identity import service as identity
 from unionhub.identity.admin import create_officer
 from unionhub.identity.models import Account, MemberStatus
@@ -143,6 +144,7 @@ def seed_demo(session: Session, *, members: int = 2000, seed: int = 12351,
     for username, name, role, code in OFFICERS:
         officers[username] = create_officer(session, username, name, DEMO_PASSWORD, role,
                                             orgs[code])
+    seed_demo_groups(session, member_ids, echo=echo)
     session.commit()
 
     ctx = DemoContext(rng=rng, orgs=orgs, member_ids=member_ids, officers=officers)

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 #: NavItem labels (unionhub.core_hooks).
 NAV = [
+    _l("会员群体"),
     _l("首页"),
     _l("我的"),
     _l("个人信息"),
@@ -38,6 +39,8 @@ NAV = [
 
 #: Permission labels (unionhub.access.roles.CORE_PERMISSIONS).
 PERMISSIONS = [
+    _l("新建和修改会员群体"),
+    _l("维护会员群体成员（本级及下级工会）"),
     _l("进入工会后台"),
     _l("查看会员"),
     _l("编辑会员信息"),
@@ -92,6 +95,10 @@ LEVELS = [
 
 #: WTForms field labels, rendered by the ``field`` macro as ``_(f.label.text)``.
 FORM_LABELS = [
+    _l("群体代码"),
+    _l("群体名称"),
+    _l("说明"),
+    _l("身份证号或京卡卡号，每行一个"),
     # unionhub.auth.views
     _l("京卡卡号 / 手机号 / 身份证号"),
     _l("密码"),

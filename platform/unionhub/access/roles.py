@@ -29,23 +29,27 @@ CORE_PERMISSIONS = [
     Permission("core.audit.view", "查看审计日志"),
     Permission("core.plugins.manage", "管理插件"),
     Permission("core.settings.manage", "管理设置"),
+    Permission("core.groups.manage", "新建和修改会员群体"),
+    Permission("core.groups.members", "维护会员群体成员（本级及下级工会）"),
 ]
 
 _OFFICER = ("core.office", "core.members.view", "core.orgs.view")
 CORE_ROLE_DEFAULTS = [
     RoleGrantDefault("agent_clerk", _OFFICER),
     RoleGrantDefault(
-        "grassroots_officer", (*_OFFICER, "core.members.edit", "core.cards.manage")
+        "grassroots_officer", (*_OFFICER, "core.members.edit", "core.cards.manage",
+                               "core.groups.members")
     ),
     RoleGrantDefault(
         "district_officer",
         (*_OFFICER, "core.members.edit", "core.cards.manage", "core.members.export",
-         "core.members.import", "core.orgs.manage"),
+         "core.members.import", "core.orgs.manage", "core.groups.members"),
     ),
     RoleGrantDefault(
         "city_officer",
         (*_OFFICER, "core.members.edit", "core.cards.manage", "core.members.export",
-         "core.members.import", "core.orgs.manage", "core.roles.manage", "core.audit.view"),
+         "core.members.import", "core.orgs.manage", "core.roles.manage", "core.audit.view",
+         "core.groups.manage", "core.groups.members"),
     ),
     RoleGrantDefault("admin", tuple(p.key for p in CORE_PERMISSIONS)),
 ]

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 DOC_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_.:\-]+$")
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_.:+\-]+$")
 PUBLISHED = "published"
 
 

@@ -185,6 +185,7 @@ def init_web(app: Flask) -> None:
     from unionhub.admin.views import bp as admin_bp
     from unionhub.api.views import bp as api_bp
     from unionhub.auth.views import bp as auth_bp
+    from unionhub.groups.views import bp as groups_bp
     from unionhub.imports.views import bp as imports_bp
     from unionhub.jobs.views import bp as jobs_bp
     from unionhub.notify.views import bp as notify_bp
@@ -194,7 +195,7 @@ def init_web(app: Flask) -> None:
     from unionhub.workdays.views import bp as workdays_bp
 
     for bp in (web_bp, auth_bp, office_bp, admin_bp, jobs_bp, imports_bp, api_bp,
-               workdays_bp, search_bp, notify_bp):
+               workdays_bp, search_bp, notify_bp, groups_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # token-authenticated; cookies are ignored under /api/
     for _plugin, prefix, bp in ext.registries.blueprints:
