@@ -11,6 +11,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.catalog import Catalog
@@ -180,24 +181,40 @@ def test_core_data_labels_in_catalog(app):
     )
 
 
-def test_bundled_plugin_labels_in_catalog(ma):
-    """Labels the mutual-aid plugin registers (menus, permissions, roles, settings,
-    notification types) are translated like the core's."""
+def _plugin_labels(app: Any, plugin: str) -> dict[str, set[str]]:
+    """Labels ``plugin`` registers: menus, permissions, roles, settings, notification types."""
     from unionhub.notify.registry import registry
 
-    reg = ma.app.extensions["unionhub"].registries
-    types = {t.label for p, t in registry(ma.app).types.values() if p == "mutualaid"}
-    labels = {
-        "nav": {i.label for items in reg.nav.values() for p, i in items if p == "mutualaid"},
-        "permissions": {perm.label for p, perm in reg.permissions.values() if p == "mutualaid"},
-        "roles": {r.label for r in reg.roles.values() if r.declared_by == "mutualaid"},
-        "settings": {t for p, s in reg.settings.values() if p == "mutualaid"
+    reg = app.extensions["unionhub"].registries
+    return {
+        "nav": {i.label for items in reg.nav.values() for p, i in items if p == plugin},
+        "permissions": {perm.label for p, perm in reg.permissions.values() if p == plugin},
+        "roles": {r.label for r in reg.roles.values() if r.declared_by == plugin},
+        "settings": {t for p, s in reg.settings.values() if p == plugin
                      for t in (s.label, s.help) if t},
-        "notification types": types,
+        "notification types": {t.label for p, t in registry(app).types.values() if p == plugin},
     }
+
+
+def test_bundled_plugin_labels_in_catalog(ma):
+    """Labels the mutual-aid plugin registers are translated like the core's."""
+    labels = _plugin_labels(ma.app, "mutualaid")
     assert all(labels.values()), labels
     missing = {kind: sorted(s - MSGIDS) for kind, s in labels.items() if s - MSGIDS}
     assert not missing, f"add these to unionhub_mutualaid/i18n_labels.py: {missing}"
+
+
+def test_mall_labels_in_catalog(mall):
+    """Labels the welfare mall registers, its 16 category names and its search and offer
+    tabs are translated like the core's."""
+    from unionhub_benefits_mall.categories import CATEGORIES
+
+    labels = _plugin_labels(mall.app, "benefits_mall")
+    assert all(labels.values()), labels
+    labels["categories"] = {name for _code, name, _icon in CATEGORIES}
+    labels["search and offers"] = {"福利优惠", "京卡优惠"}
+    missing = {kind: sorted(s - MSGIDS) for kind, s in labels.items() if s - MSGIDS}
+    assert not missing, f"add these to unionhub_benefits_mall i18n JSON and merge: {missing}"
 
 
 # -- the running app ---------------------------------------------------------------------

@@ -13,13 +13,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import has_request_context
-from flask_babel import gettext
 from sqlalchemy import ColumnElement, delete, exists, func, insert, literal, select, true
 from sqlalchemy.orm import Session
 
 from unionhub.db import UTCDateTime, utcnow
 from unionhub.groups.models import MemberGroup, MemberGroupMember
+from unionhub.i18n import _
 from unionhub.identity import service as identity
 from unionhub.identity.models import Member, MemberStatus
 from unionhub.identity.numbers import (
@@ -38,13 +37,6 @@ NAME_MAX, DESCRIPTION_MAX = 100, 300
 MAX_LINES = 1000
 _SPLIT = re.compile(r"[\s,，;；、|]+")
 
-
-def _(message: str, **params: object) -> str:
-    """``gettext`` in a request (the viewer's language); the Chinese text elsewhere — the
-    CLI, the demo and jobs have no request to take a language from."""
-    if has_request_context():
-        return gettext(message, **params)
-    return message % params if params else message
 
 
 class GroupError(ValueError):

@@ -402,6 +402,8 @@ class BenefitsMallPointsEntry(Base):
         UniqueConstraint("member_id", "batch_key", name="uq_benefits_mall_points_batch"),
         Index("ix_benefits_mall_points_member", "member_id", "kind"),
         Index("ix_benefits_mall_points_org", "org_path", "year"),
+        Index("ix_benefits_mall_points_expiry", "kind", "expires_on"),
+        Index("ix_benefits_mall_points_grant", "grant_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

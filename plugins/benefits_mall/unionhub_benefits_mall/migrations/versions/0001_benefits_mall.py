@@ -665,6 +665,15 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(
+        "ix_benefits_mall_points_expiry",
+        "benefits_mall_points_entry",
+        ["kind", "expires_on"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_benefits_mall_points_grant", "benefits_mall_points_entry", ["grant_id"], unique=False
+    )
+    op.create_index(
         "ix_benefits_mall_points_org",
         "benefits_mall_points_entry",
         ["org_path", "year"],
@@ -710,6 +719,8 @@ def downgrade() -> None:
     )
     op.drop_table("benefits_mall_settlement_line")
     op.drop_index("ix_benefits_mall_points_org", table_name="benefits_mall_points_entry")
+    op.drop_index("ix_benefits_mall_points_grant", table_name="benefits_mall_points_entry")
+    op.drop_index("ix_benefits_mall_points_expiry", table_name="benefits_mall_points_entry")
     op.drop_index("ix_benefits_mall_points_member", table_name="benefits_mall_points_entry")
     op.drop_table("benefits_mall_points_entry")
     op.drop_index("ix_benefits_mall_coupon_event_merchant", table_name="benefits_mall_coupon_event")
