@@ -24,8 +24,9 @@ pytestmark = pytest.mark.e2e
 NewPage = Callable[..., Page]
 Shot = Callable[[Any, str], Path]
 
-# An open coupon offer nobody has claimed yet (so no per-member limit is in the way), with the
-# sign-in name of one of its merchant's staff: read from the demo database the server uses.
+# An open coupon offer the member has not claimed yet (so no per-member limit is in the way),
+# with the sign-in name of one of its merchant's staff: read from the demo database the server
+# uses (the member found by their mobile number, which the demo prints).
 OFFER_AND_CLERK = """
 SELECT o.id, o.title, a.username
 FROM benefits_mall_offer o
@@ -37,7 +38,8 @@ WHERE o.kind = 'coupon' AND o.status = 'approved' AND o.points_price IS NULL
   AND (o.stock IS NULL OR o.issued < o.stock)
   AND NOT EXISTS (SELECT 1 FROM benefits_mall_audience au
                   WHERE au.owner_kind = 'offer' AND au.owner_id = o.id)
-  AND NOT EXISTS (SELECT 1 FROM benefits_mall_coupon c WHERE c.offer_id = o.id)
+  AND NOT EXISTS (SELECT 1 FROM benefits_mall_coupon c JOIN member me ON me.id = c.member_id
+                  WHERE c.offer_id = o.id AND me.mobile = :mobile)
 ORDER BY o.id, st.id
 LIMIT 1
 """
@@ -45,8 +47,8 @@ LIMIT 1
 
 def open_offer_and_clerk(live_server: LiveServer) -> tuple[int, str, str]:
     with sqlite3.connect(live_server.log.parent / "unionhub.db") as db:
-        row = db.execute(OFFER_AND_CLERK).fetchone()
-    assert row, "the demo has no open, unclaimed coupon offer with merchant staff"
+        row = db.execute(OFFER_AND_CLERK, {"mobile": live_server.members[0].mobile}).fetchone()
+    assert row, "the demo has no open coupon offer with merchant staff for this member"
     return int(row[0]), str(row[1]), str(row[2])
 
 
