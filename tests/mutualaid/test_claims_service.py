@@ -245,3 +245,16 @@ def test_redact_diagnoses() -> None:
     assert service.redact_diagnoses("复查：乳腺恶性肿瘤", claim) == hidden
     assert service.redact_diagnoses("按份数给付 1 份", claim) == "按份数给付 1 份"
     assert service.redact_diagnoses(None, claim) is None
+
+
+def test_demo_claim_event_falls_inside_a_renewed_cover():
+    """A member enrolled years ago has a waiting period long past: the demo's claim event
+    must still fall within this year's cover (it fell before it, and no claim was seeded)."""
+    from unionhub_mutualaid.claims.demo import _raw
+    from unionhub_mutualaid.models import MutualaidCoverage
+
+    cov = MutualaidCoverage(program="ZYYL", start=date(2026, 1, 1), end=date(2026, 12, 31),
+                            waiting_until=date(2025, 1, 30))
+    raw = _raw("ZYYL", cov, date(2026, 12, 3))
+    assert raw is not None
+    assert date(2026, 1, 1) <= date.fromisoformat(raw["event_date"]) <= date(2026, 12, 31)

@@ -131,10 +131,11 @@ def _own(coupon_id: int) -> BenefitsMallCoupon:
 
 
 @api.route("/offers/<int:offer_id>/claim", methods=["POST"])
-@operation("福利云商：领取福利券", tags=TAG, body=ClaimIn, response=CouponDetailOut,
+@operation("福利云商：领取福利券", tags=TAG, body=ClaimIn, response=CouponOut,
            status=201, errors=(403, 409, 422),
            description="可带 Idempotency-Key 请求头（1–64 个字符）：同一个键重试时返回第一次"
-                       "领取的券，不会重复领取。被拒绝时返回 409，message 为原因。")
+                       "领取的券，不会重复领取。被拒绝时返回 409，message 为原因。"
+                       "二维码、适用门店与记录见券详情 /coupons/{id}。")
 def api_coupon_claim(offer_id: int, data: ClaimIn) -> Any:
     member = _member()
     key = request.headers.get("Idempotency-Key")
@@ -156,7 +157,7 @@ def api_coupon_claim(offer_id: int, data: ClaimIn) -> Any:
         if earlier is None:
             raise
         coupon = earlier
-    return _detail(coupon)
+    return _out(coupon)
 
 
 @api.route("/coupons")

@@ -37,7 +37,7 @@ def _raw(program: str, cov: MutualaidCoverage, today: date) -> dict[str, Any] | 
     if not template:
         return None
     days = int(template.pop("stay_days", 0))
-    start = (cov.waiting_until or cov.start) + timedelta(days=10)
+    start = max(cov.waiting_until or cov.start, cov.start) + timedelta(days=10)
     event = min(start, cov.end, today - timedelta(days=days + 3))
     if event < cov.start:
         return None
