@@ -14,12 +14,18 @@ EXAMPLES = 30
 #: date, deadlines, the file's real type): a schema-valid body may rightly get a 422 with a
 #: message per field, so only "never a server error" and the other checks apply to them.
 BUSINESS_VALIDATED = {"POST /api/v1/mutualaid/claims",
-                      "POST /api/v1/mutualaid/claims/{claim_id}/files"}
+                      "POST /api/v1/mutualaid/claims/{claim_id}/files",
+                      # stock, limits, eligibility and states: a refusal is a 409 with reason
+                      "POST /api/v1/benefits_mall/offers/{offer_id}/claim",
+                      "POST /api/v1/benefits_mall/offers/{offer_id}/bookings",
+                      "POST /api/v1/benefits_mall/bookings/{booking_id}/cancel",
+                      "POST /api/v1/benefits_mall/coupons/{coupon_id}/cancel"}
 
 
 def test_api_never_fails(make_app, world):
     make_app.set_plugin("sample", True)
     make_app.set_plugin("mutualaid", True)
+    make_app.set_plugin("benefits_mall", True)
     app = make_app(LOGIN_MAX_FAILURES=10**6)  # fuzzing signs in wrongly on purpose
     with app.app_context():
         from unionhub import db
@@ -56,3 +62,4 @@ def test_api_never_fails(make_app, world):
     assert len(checked) >= 8, checked
     assert "GET /api/v1/sample/notes" in checked
     assert "POST /api/v1/mutualaid/claims" in checked
+    assert "POST /api/v1/benefits_mall/offers/{offer_id}/claim" in checked

@@ -18,6 +18,7 @@ from unionhub.api import PAGE_PARAMS, ApiError, Page, QueryParam, operation, pag
 from unionhub.i18n import _
 
 from .. import eligibility
+from ..categories import CATEGORIES
 from ..models import BenefitsMallChannel, BenefitsMallOffer, OfferKind
 from ..web import api
 from . import service
@@ -126,7 +127,8 @@ def api_categories() -> Any:
 
 
 OFFER_PARAMS = (
-    QueryParam("category", {"type": "string", "maxLength": 24}, "服务类别代码"),
+    QueryParam("category", {"type": "string", "enum": [c for c, _n, _i in CATEGORIES]},
+               "服务类别代码（见 /categories）"),
     QueryParam("kind", {"type": "string", "enum": list(OfferKind)},
                "coupon 优惠券 / service 专属服务"),
     QueryParam("sort", {"type": "string", "enum": list(service.SORTS), "default": "new"},
