@@ -363,6 +363,9 @@ class BenefitsMallBooking(Base):
     number: Mapped[str] = mapped_column(String(20), unique=True)
     offer_id: Mapped[int] = mapped_column(
         ForeignKey("benefits_mall_offer.id", ondelete="RESTRICT"))
+    #: The discount channel it was booked through (its quotas are held too), if any.
+    channel_id: Mapped[int | None] = mapped_column(
+        ForeignKey("benefits_mall_channel.id", ondelete="RESTRICT"))
     merchant_id: Mapped[int] = mapped_column(
         ForeignKey("benefits_mall_merchant.id", ondelete="RESTRICT"))
     store_id: Mapped[int | None] = mapped_column(

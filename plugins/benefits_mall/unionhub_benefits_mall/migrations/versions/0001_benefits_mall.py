@@ -347,6 +347,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("number", sa.String(length=20), nullable=False),
         sa.Column("offer_id", sa.Integer(), nullable=False),
+        sa.Column("channel_id", sa.Integer(), nullable=True),
         sa.Column("merchant_id", sa.Integer(), nullable=False),
         sa.Column("store_id", sa.Integer(), nullable=True),
         sa.Column("member_id", sa.Integer(), nullable=False),
@@ -361,6 +362,12 @@ def upgrade() -> None:
         sa.Column("decided_at", unionhub.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("decided_by", sa.Integer(), nullable=True),
         sa.Column("reason", sa.String(length=300), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["channel_id"],
+            ["benefits_mall_channel.id"],
+            name=op.f("fk_benefits_mall_booking_channel_id_benefits_mall_channel"),
+            ondelete="RESTRICT",
+        ),
         sa.ForeignKeyConstraint(
             ["decided_by"],
             ["account.id"],
