@@ -315,3 +315,22 @@ def test_demo_builds_last_months_statement(mall: Mall) -> None:
                                                                         date(2026, 3, 31))
         assert (st.redemptions, st.amount, st.created_by) == (1, D("50.00"), admin.id)
         assert ctx.lines == ["福利云商结算单: 1 张（2026-03）"]
+
+
+def test_exports_keep_merchant_text_as_text() -> None:
+    """A store or offer named like a formula stays text in both exports (CSV: a leading
+    apostrophe; Excel: a string cell, not a formula)."""
+    from openpyxl import load_workbook
+
+    from unionhub_benefits_mall.reports import export
+
+    evil = '=HYPERLINK("http://evil.example","点此核对")'
+    sheet = export.Sheet("结算单", [("商户", "@SUM(1)")],
+                         [(1, "2026-03-01 10:00", "核销", 7, "ABCD", "-1+1", evil, D("5.00"))],
+                         [("结算金额（元）", D("5.00"))])
+    rows = list(csv.reader(io.StringIO(export.to_csv(sheet).decode("utf-8-sig"))))
+    flat = [cell for row in rows for cell in row]
+    assert "'" + evil in flat and "'-1+1" in flat and "'@SUM(1)" in flat and evil not in flat
+    ws = load_workbook(io.BytesIO(export.to_xlsx(sheet))).active
+    cells = [c for row in ws.iter_rows() for c in row if c.value in (evil, "-1+1", "@SUM(1)")]
+    assert len(cells) == 3 and all(c.data_type == "s" for c in cells)

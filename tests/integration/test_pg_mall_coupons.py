@@ -139,6 +139,40 @@ def test_one_member_claiming_from_eight_devices_gets_one(pg_database_url, mall: 
                         .where(BenefitsMallOffer.id == mall.coupon_offer_id)) == 1
 
 
+def test_points_priced_claims_of_one_member_at_once_never_deadlock(pg_database_url, mall: Mall):
+    """Each claim inserts rows referencing the member (quota use, coupon) before its points
+    spend locks the member: with ``FOR UPDATE`` two such claims deadlocked. 6 claims of a
+    30-point coupon on a 100-point balance: exactly 3 succeed, 10 points are left."""
+    from datetime import date
+
+    from unionhub.orgs.models import Org
+    from unionhub_benefits_mall.points import service as points
+
+    _set_stock(mall, None, limit=None)
+    member_id = mall.world.people["m1"].member_id
+    with mall.app.app_context():
+        s = db.session()
+        s.get(BenefitsMallOffer, mall.coupon_offer_id).points_price = 30
+        city = s.get(Org, mall.world.orgs["city"].id)
+        points.set_rule(s, city, "spring_festival", 100, 100, 100)
+        points.grant(s, org=city, member_ids=[member_id], occasion="spring_festival", points=100,
+                     year=date.today().year, account_id=None, batch_key="race")
+        s.commit()
+
+    def work() -> None:
+        s = db.session()
+        service.claim(s, s.get(Member, member_id), mall.coupon_offer_id)
+
+    results = race(mall.app, work, n=6)
+    failures = [r for r in results if r is not None]
+    assert len(failures) == 3, results
+    assert all(isinstance(r, service.ClaimRefused) for r in failures), failures
+    with mall.app.app_context():
+        s = db.session()
+        assert points.balance(s, member_id) == 10
+        assert s.scalar(select(func.count()).select_from(BenefitsMallCoupon)) == 3
+
+
 def _coupons(mall: Mall, n: int) -> list[str]:
     _set_stock(mall, None, limit=None)
     with mall.app.app_context():

@@ -53,6 +53,7 @@ from unionhub.db import UTCDateTime, utcnow
 from unionhub.i18n import _
 from unionhub.identity.models import Account, Member
 from unionhub.identity.numbers import mask_name
+from unionhub.money import money_sum
 
 from .. import quota
 from ..eligibility import Viewer, period_key, refusal
@@ -416,8 +417,12 @@ def usable_stores(session: Session, offer: BenefitsMallOffer) -> list[BenefitsMa
         or_(~exists(listed), s.id.in_(listed))).order_by(s.id)))
 
 
-def _replay(session: Session, key: str | None) -> RedeemResult | None:
-    """The outcome recorded under ``key`` (a retried request), or None."""
+def _replay(session: Session, key: str | None, *, code: str | None = None,
+            coupon_id: int | None = None) -> RedeemResult | None:
+    """The outcome recorded under ``key`` (a retried request), or None. A key reused for
+    another coupon (``code`` / ``coupon_id`` differ from the recorded one) is refused: the
+    client sent a new request under an old key, and answering with the old outcome would
+    report a redemption that did not happen."""
     if key is None:
         return None
     event = session.scalar(select(BenefitsMallCouponEvent).where(
@@ -426,6 +431,9 @@ def _replay(session: Session, key: str | None) -> RedeemResult | None:
         return None
     coupon = session.get(BenefitsMallCoupon, event.coupon_id)
     assert coupon is not None
+    if (code is not None and code != coupon.code) or (
+            coupon_id is not None and coupon_id != coupon.id):
+        return RedeemResult.refused(_("该请求编号已用于另一张券，请刷新页面后重新操作"))
     return _success(session, coupon, event, replayed=True)
 
 
@@ -457,13 +465,13 @@ def redeem(session: Session, code: str, *, staff: BenefitsMallStaff, store_id: i
         key = _scoped_key("redeem", staff.merchant_id, idempotency_key)
     except CouponError as exc:
         return RedeemResult.refused(exc.reason)
-    earlier = _replay(session, key)
-    if earlier is not None:
-        return earlier
     try:
         normalized = codes.normalize(code)
     except codes.CodeError as exc:
         return RedeemResult.refused(str(exc))
+    earlier = _replay(session, key, code=normalized)
+    if earlier is not None:
+        return earlier
     c = BenefitsMallCoupon
     coupon = session.scalar(select(c).where(c.code == normalized)
                             .execution_options(populate_existing=True))
@@ -497,7 +505,7 @@ def redeem(session: Session, code: str, *, staff: BenefitsMallStaff, store_id: i
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:  # type: ignore[attr-defined]
         # Someone else changed it first — perhaps our own retry, which then answers for us.
-        earlier = _replay(session, key)
+        earlier = _replay(session, key, code=normalized)
         if earlier is not None:
             return earlier
         session.refresh(coupon)
@@ -512,9 +520,10 @@ def redeem(session: Session, code: str, *, staff: BenefitsMallStaff, store_id: i
     try:
         session.flush()
     except IntegrityError:
-        # The same key, recorded by a concurrent request for another code: its outcome wins.
+        # The same key, recorded first by a concurrent request: its outcome answers (or, for
+        # another code, the reuse of the key is refused); ours is rolled back.
         session.rollback()
-        earlier = _replay(session, key)
+        earlier = _replay(session, key, code=normalized)
         if earlier is not None:
             return earlier
         raise
@@ -533,7 +542,7 @@ def undo(session: Session, coupon_id: int, *, staff: BenefitsMallStaff, idempote
         key = _scoped_key("undo", staff.merchant_id, idempotency_key)
     except CouponError as exc:
         return RedeemResult.refused(exc.reason, kind=kind)
-    earlier = _replay(session, key)
+    earlier = _replay(session, key, coupon_id=coupon_id)
     if earlier is not None:
         return earlier
     c = BenefitsMallCoupon
@@ -562,7 +571,7 @@ def undo(session: Session, coupon_id: int, *, staff: BenefitsMallStaff, idempote
                 redeemed_store_id=None, redeemed_by=None)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        earlier = _replay(session, key)
+        earlier = _replay(session, key, coupon_id=coupon_id)
         if earlier is not None:
             return earlier
         session.refresh(coupon)
@@ -578,7 +587,7 @@ def undo(session: Session, coupon_id: int, *, staff: BenefitsMallStaff, idempote
         session.flush()
     except IntegrityError:
         session.rollback()
-        earlier = _replay(session, key)
+        earlier = _replay(session, key, coupon_id=coupon_id)
         if earlier is not None:
             return earlier
         raise
@@ -731,10 +740,28 @@ class RedemptionRow:
     undo_until: datetime | None
 
 
-def redemptions_on(session: Session, merchant_id: int, day: date, now: datetime
-                   ) -> list[RedemptionRow]:
-    """The merchant's redemption and undo events of one Shanghai day, latest first; a
-    redemption still in the undo window (and not undone) carries ``undo_until``."""
+def _day_events(merchant_id: int, day: date) -> ColumnElement[bool]:
+    e = BenefitsMallCouponEvent
+    return and_(e.merchant_id == merchant_id,
+                e.kind.in_([CouponEventKind.REDEEMED, CouponEventKind.UNDONE]),
+                e.at >= day_start(day), e.at < day_start(day + timedelta(days=1)))
+
+
+def day_totals(session: Session, merchant_id: int, day: date) -> tuple[int, int, Decimal]:
+    """(redemptions, undos, net subsidy) of the merchant's Shanghai day, in one query."""
+    e = BenefitsMallCouponEvent
+    redeemed, undone, amount = session.execute(
+        select(func.count().filter(e.kind == CouponEventKind.REDEEMED),
+               func.count().filter(e.kind == CouponEventKind.UNDONE), money_sum(e.amount))
+        .where(_day_events(merchant_id, day))).one()
+    return int(redeemed or 0), int(undone or 0), amount
+
+
+def redemptions_on(session: Session, merchant_id: int, day: date, now: datetime, *,
+                   limit: int | None = None, offset: int = 0) -> list[RedemptionRow]:
+    """The merchant's redemption and undo events of one Shanghai day, latest first (a page
+    of them with ``limit``/``offset``); a redemption still in the undo window (and not
+    undone) carries ``undo_until``."""
     e, c = BenefitsMallCouponEvent, BenefitsMallCoupon
     rows = session.execute(
         select(e, c.code, c.state, c.version, BenefitsMallOffer.title, BenefitsMallStore.name,
@@ -743,10 +770,8 @@ def redemptions_on(session: Session, merchant_id: int, day: date, now: datetime
         .join(BenefitsMallOffer, BenefitsMallOffer.id == e.offer_id)
         .outerjoin(BenefitsMallStore, BenefitsMallStore.id == e.store_id)
         .outerjoin(Account, Account.id == e.account_id)
-        .where(e.merchant_id == merchant_id,
-               e.kind.in_([CouponEventKind.REDEEMED, CouponEventKind.UNDONE]),
-               e.at >= day_start(day), e.at < day_start(day + timedelta(days=1)))
-        .order_by(e.id.desc())).all()
+        .where(_day_events(merchant_id, day))
+        .order_by(e.id.desc()).limit(limit).offset(offset)).all()
     minutes = undo_minutes()
     out = []
     for event, code, state, version, title, store, clerk in rows:
@@ -769,8 +794,9 @@ def staff_stores(session: Session, staff: BenefitsMallStaff) -> list[BenefitsMal
 __all__ = [
     "CHINA", "EVENT_LABELS", "STATE_LABELS", "TABS", "ClaimRefused", "CouponError", "InvalidKey",
     "PanelSummary", "RedeemResult", "RedemptionRow", "cancel", "claim", "claimed_with_key",
-    "coupon_expiry", "day_start", "events_of", "expire_due", "expire_job", "local_date",
-    "local_text", "member_coupons", "notify_expiring", "panel_summary", "redeem", "redemptions_on",
-    "shown_state", "staff_stores", "state_refusal", "tab_clause", "undo", "undo_minutes",
+    "coupon_expiry", "day_start", "day_totals", "events_of", "expire_due", "expire_job",
+    "local_date", "local_text", "member_coupons", "notify_expiring", "panel_summary", "redeem",
+    "redemptions_on", "shown_state", "staff_stores", "state_refusal", "tab_clause", "undo",
+    "undo_minutes",
     "usable_stores",
 ]

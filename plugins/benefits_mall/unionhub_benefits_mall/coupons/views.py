@@ -22,7 +22,7 @@ from unionhub import db
 from unionhub.access.service import require, scope_filter
 from unionhub.db import utcnow
 from unionhub.identity.models import Member
-from unionhub.web.pagination import paginate
+from unionhub.web.pagination import Page, paginate
 
 from ..models import BenefitsMallCoupon, BenefitsMallStaff, BenefitsMallStore
 from ..staff import current_staff, staff_required
@@ -45,6 +45,10 @@ def _staff() -> BenefitsMallStaff:
     if staff is None:  # staff_required() has checked already
         abort(403)
     return staff
+
+
+#: Today's redemptions on the phone list, per page (the totals above it cover the whole day).
+REDEMPTIONS_PER_PAGE = 50
 
 
 def _int_or_none(raw: str | None) -> int | None:
@@ -227,12 +231,14 @@ def merchant_redemptions() -> Any:
     staff = _staff()
     now = utcnow()
     day = service.local_date(now)
-    rows = service.redemptions_on(db.session(), staff.merchant_id, day, now)
-    redeemed = sum(1 for r in rows if r.event.kind == "redeemed")
-    undone = sum(1 for r in rows if r.event.kind == "undone")
-    amount = sum((r.event.amount for r in rows), service.ZERO)
+    s = db.session()
+    redeemed, undone, amount = service.day_totals(s, staff.merchant_id, day)
+    number = max(1, _int_or_none(request.args.get("page")) or 1)
+    rows = service.redemptions_on(s, staff.merchant_id, day, now, limit=REDEMPTIONS_PER_PAGE,
+                                  offset=(number - 1) * REDEMPTIONS_PER_PAGE)
+    page = Page(rows, number, REDEMPTIONS_PER_PAGE, redeemed + undone)
     return render_template("benefits_mall/coupons/redemptions.html", rows=rows, day=day,
-                           redeemed=redeemed, undone=undone, amount=amount,
+                           redeemed=redeemed, undone=undone, amount=amount, page=page,
                            merchant=staff.merchant, keys=[str(uuid.uuid4()) for _r in rows],
                            labels=service.EVENT_LABELS, home_url=_merchant_home())
 

@@ -31,22 +31,24 @@ def grouped_bars(key: str, title: str, desc: str, series: Sequence[str],
                  groups: Sequence[Group]) -> Markup:
     """Horizontal bars grouped by org (label above each group), one colour per series, with a
     legend; ``series`` and labels are already translated."""
-    head = (f'<svg class="chart" role="img" viewBox="0 0 {{w}} {{h}}" width="100%" '
-            f'preserveAspectRatio="xMidYMid meet" aria-labelledby="{key}-t {key}-d" '
-            f'xmlns="http://www.w3.org/2000/svg" font-size="12" '
-            f'style="max-width:640px;height:auto;display:block">'
-            f'<title id="{key}-t">{escape(title)}</title><desc id="{key}-d">{escape(desc)}</desc>')
+    def head(w: int, h: int) -> str:  # org names may hold braces: no str.format over them
+        return (f'<svg class="chart" role="img" viewBox="0 0 {w} {h}" width="100%" '
+                f'preserveAspectRatio="xMidYMid meet" aria-labelledby="{key}-t {key}-d" '
+                f'xmlns="http://www.w3.org/2000/svg" font-size="12" '
+                f'style="max-width:640px;height:auto;display:block">'
+                f'<title id="{key}-t">{escape(title)}</title>'
+                f'<desc id="{key}-d">{escape(desc)}</desc>')
     top = max((v for g in groups for v in g.values), default=0)
     width = 320
     if not groups or top <= 0:
-        return Markup(head.format(w=width, h=60) + f'<text x="160" y="35" text-anchor="middle" '
+        return Markup(head(width, 60) + f'<text x="160" y="35" text-anchor="middle" '
                       f'fill="{_MUTED}">{escape(_("暂无数据"))}</text></svg>')
     bar, gap, label_h, left, right = 10, 2, 16, 4, 64
     group_h = label_h + len(series) * (bar + gap) + 8
     legend_y = group_h * len(groups) + 4
     height = legend_y + 18
     span = Decimal(width - left - right)
-    parts = [head.format(w=width, h=height)]
+    parts = [head(width, height)]
     for i, g in enumerate(groups):
         y = i * group_h
         parts.append(f'<text x="{left}" y="{y + 12}" fill="#222">{escape(g.label)}</text>')

@@ -192,16 +192,19 @@ def _dialect(session: Session) -> str:
 def lock_members(session: Session, member_ids: Select[Any] | Sequence[int]) -> None:
     """Serialise ledger writers for these members until the transaction ends.
 
-    PostgreSQL: ``SELECT … FOR UPDATE`` on the member rows in id order (two lockers of
-    overlapping sets never deadlock). SQLite has one writer at a time: a no-op write takes
-    that lock, after which this transaction's reads see every committed entry and no other
-    writer can commit until it ends.
+    PostgreSQL: ``SELECT … FOR NO KEY UPDATE`` on the member rows in id order (two lockers of
+    overlapping sets never deadlock). Not ``FOR UPDATE``: that mode also conflicts with the
+    key-share locks every insert of a row referencing the member takes (a coupon, a quota row),
+    so two claims of one member — each having inserted, each then locking — would deadlock, and
+    a long grant would block every claim of its members. SQLite has one writer at a time: a
+    no-op write takes that lock, after which this transaction's reads see every committed
+    entry and no other writer can commit until it ends.
     """
     ids = member_ids if isinstance(member_ids, Select) else sorted(set(member_ids))
     if _dialect(session) == "postgresql":
         if isinstance(ids, Select) or ids:
             session.execute(select(Member.id).where(Member.id.in_(ids))
-                            .order_by(Member.id).with_for_update())
+                            .order_by(Member.id).with_for_update(key_share=True))
         return
     first = session.scalar(select(func.min(Member.id)).where(Member.id.in_(ids)))
     if first is not None:

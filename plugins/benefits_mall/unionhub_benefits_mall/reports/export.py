@@ -67,15 +67,29 @@ def sheet(session: Session, st: BenefitsMallSettlement) -> Sheet:
     return Sheet("福利云商商户结算单", info, lines, totals)
 
 
+#: What a spreadsheet takes for the start of a formula. Store names and offer titles come from
+#: merchants: a store named ``=HYPERLINK(…)`` must stay text in the operator's workbook.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _text(value: Any) -> str:
     if isinstance(value, Decimal):
         return f"{value:.2f}"
-    return str(value)
+    text = str(value)
+    return "'" + text if isinstance(value, str) and text.startswith(FORMULA_START) else text
+
+
+def _as_text_cells(row: Any) -> None:
+    """Keep text cells text in a worksheet row (openpyxl stores ``=…`` strings as formulas)."""
+    for cell in row:
+        if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+            cell.data_type = "s"
 
 
 def csv_rows(s: Sheet) -> Iterator[tuple[str, ...]]:
     yield (s.title,)
-    yield from s.info
+    for label, value in s.info:
+        yield (label, _text(value))
     yield ()
     yield COLUMNS
     for line in s.lines:
@@ -110,6 +124,7 @@ def to_xlsx(s: Sheet) -> bytes:
     ws.cell(1, 1).alignment = Alignment(horizontal="center")
     for label, value in s.info:
         ws.append([label, value])
+        _as_text_cells(ws[ws.max_row])
         ws.cell(ws.max_row, 1).font = bold
         ws.merge_cells(start_row=ws.max_row, start_column=2, end_row=ws.max_row,
                        end_column=width)
@@ -124,6 +139,7 @@ def to_xlsx(s: Sheet) -> bytes:
         cell.border = box
     for line in s.lines:
         ws.append(list(line))
+        _as_text_cells(ws[ws.max_row])
         for col in range(1, width + 1):
             ws.cell(ws.max_row, col).border = box
         ws.cell(ws.max_row, width).number_format = AMOUNT_FORMAT
