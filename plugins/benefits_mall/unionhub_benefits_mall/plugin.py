@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +19,7 @@ from unionhub.contrib import (
     SettingSpec,
 )
 
-from .features import features, gather
+from .features import FEATURES
 
 MANIFEST = Manifest(
     name="benefits_mall",
@@ -63,9 +62,7 @@ def unionhub_database() -> DatabaseSpec:
 def unionhub_blueprints() -> Sequence[BlueprintSpec]:
     from .web import api, bp
 
-    for feature in features():
-        for module in feature.views:
-            importlib.import_module(module)
+    FEATURES.import_views()
     return [BlueprintSpec("web", bp), BlueprintSpec("api", api)]
 
 
@@ -81,7 +78,7 @@ def unionhub_roles() -> Sequence[RoleGrantDefault]:
 
 @hookimpl
 def unionhub_nav_items() -> Sequence[NavItem]:
-    return gather("nav")
+    return FEATURES.gather("nav")
 
 
 @hookimpl
@@ -98,46 +95,39 @@ def unionhub_settings() -> Sequence[SettingSpec]:
 
 @hookimpl
 def unionhub_notification_types() -> Sequence[Any]:
-    return gather("notification_types")
+    return FEATURES.gather("notification_types")
 
 
 @hookimpl
 def unionhub_jobs() -> Sequence[Any]:
-    return gather("jobs")
+    return FEATURES.gather("jobs")
 
 
 @hookimpl
 def unionhub_beat() -> Sequence[Any]:
-    return gather("beat")
+    return FEATURES.gather("beat")
 
 
 @hookimpl
 def unionhub_search_indexers() -> Sequence[Any]:
-    return gather("search_indexers")
+    return FEATURES.gather("search_indexers")
 
 
 @hookimpl
 def unionhub_offer_providers() -> Sequence[Any]:
-    return gather("offer_providers")
+    return FEATURES.gather("offer_providers")
 
 
 @hookimpl
 def unionhub_profile_panels() -> Sequence[ProfilePanel]:
-    return gather("profile_panels")
+    return FEATURES.gather("profile_panels")
 
 
 @hookimpl
 def unionhub_dashboard_widgets() -> Sequence[DashboardWidget]:
-    return gather("dashboard_widgets")
-
-
-def _seed(session: Any, ctx: Any) -> None:
-    for feature in features():
-        if feature.demo is not None:
-            feature.demo(session, ctx)
-            session.flush()
+    return FEATURES.gather("dashboard_widgets")
 
 
 @hookimpl
 def unionhub_demo_seeders() -> Sequence[DemoSeeder]:
-    return [DemoSeeder("mall", _seed)]
+    return [DemoSeeder("mall", FEATURES.seed)]

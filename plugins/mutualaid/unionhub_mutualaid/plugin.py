@@ -21,7 +21,7 @@ from unionhub.contrib import (
 )
 from unionhub.notify.types import NotificationType, Template
 
-from .features import features, gather
+from .features import FEATURES
 
 MANIFEST = Manifest(
     name="mutualaid",
@@ -64,23 +64,15 @@ ROLES = [
 def unionhub_database() -> DatabaseSpec:
     from .models import MODELS
 
-    extra: list[type] = []
-    for feature in features():
-        if feature.models is not None:
-            extra.extend(feature.models())
-    return DatabaseSpec(models=(*MODELS, *extra))
+    return DatabaseSpec(models=(*MODELS, *FEATURES.models()))
 
 
 @hookimpl
 def unionhub_blueprints() -> Sequence[BlueprintSpec]:
-    import importlib
-
     from . import views  # noqa: F401  (the member's own pages and the plans pages)
     from .web import api, bp
 
-    for feature in features():
-        for module in feature.views:
-            importlib.import_module(module)
+    FEATURES.import_views()
     return [BlueprintSpec("web", bp), BlueprintSpec("api", api)]
 
 
@@ -102,7 +94,7 @@ def unionhub_nav_items() -> Sequence[NavItem]:
         NavItem("officer", "plans", "互助项目", "mutualaid.plans",
                 permission="mutualaid.stats.view", priority=80),
     ]
-    return own + gather("nav")
+    return own + FEATURES.gather("nav")
 
 
 @hookimpl
@@ -146,17 +138,17 @@ def unionhub_notification_types() -> Sequence[NotificationType]:
 
 @hookimpl
 def unionhub_jobs() -> Sequence[Any]:
-    return gather("jobs")
+    return FEATURES.gather("jobs")
 
 
 @hookimpl
 def unionhub_beat() -> Sequence[Any]:
-    return gather("beat")
+    return FEATURES.gather("beat")
 
 
 @hookimpl
 def unionhub_import_handlers() -> Sequence[Any]:
-    return gather("import_handlers")
+    return FEATURES.gather("import_handlers")
 
 
 @hookimpl
@@ -164,12 +156,12 @@ def unionhub_profile_panels() -> Sequence[ProfilePanel]:
     from .views import coverage_panel
 
     return [ProfilePanel("coverage", "我的互助保障", coverage_panel, priority=20),
-            *gather("profile_panels")]
+            *FEATURES.gather("profile_panels")]
 
 
 @hookimpl
 def unionhub_dashboard_widgets() -> Sequence[DashboardWidget]:
-    return gather("dashboard_widgets")
+    return FEATURES.gather("dashboard_widgets")
 
 
 def _seed(session: Any, ctx: Any) -> None:
@@ -185,10 +177,7 @@ def _seed(session: Any, ctx: Any) -> None:
                                             DEMO_PASSWORD, "mutualaid_reviewer", city)
     ctx.lines.append(f"  {'centre':10} 市职工互助保障中心审核员 郑洁（互助保障：理赔审核、代发）")
     session.flush()
-    for feature in features():
-        if feature.demo is not None:
-            feature.demo(session, ctx)
-            session.flush()
+    FEATURES.seed(session, ctx)
 
 
 @hookimpl

@@ -21,7 +21,7 @@ from unionhub.api import operation
 
 from . import plans
 from .cover import member_cover
-from .features import gather
+from .features import FEATURES
 from .models import MutualaidClaim, MutualaidPlan
 from .rules import PROGRAM_NAMES, RulesError
 from .web import api, bp
@@ -45,7 +45,7 @@ def my() -> Any:
         abort(404)
     lines = member_cover(db.session(), member)
     rendered = [(p.title, p.render(member=member, account=current_user))
-                for p in gather("profile_panels")]
+                for p in FEATURES.gather("profile_panels")]
     panels = [(title, html) for title, html in rendered if html]  # None: nothing to show
     return render_template("mutualaid/my.html", member=member, panels=panels,
                            current=[line for line in lines if line.status != "ended"],
