@@ -3,7 +3,7 @@ quotas, bundling offers (service level, SQLite)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -323,3 +323,142 @@ def test_remaining_for_a_member(mall):
         assert (left[a.id].total, left[a.id].mine, left[a.id].for_member) == (1, 2, 1)
         assert (left[b.id].total, left[b.id].mine, left[b.id].for_member) == (None, None, None)
         assert (left[c.id].total, left[c.id].mine, left[c.id].for_member) == (0, 1, 0)
+
+
+def _viewer(mall: Any, key: str) -> Any:
+    from unionhub.identity.models import Member
+    from unionhub_benefits_mall.eligibility import Viewer
+
+    s = db.session()
+    return Viewer.of(s, s.get(Member, mall.world.people[key].member_id))
+
+
+def test_no_org_picked_means_the_owning_subtree(mall):
+    """A district officer's channel with no org ticked is that district's, not the city's:
+    the owning org is saved as the org target, and eligibility (listing and claiming) keeps
+    the other district out."""
+    from unionhub_benefits_mall import eligibility
+
+    w = mall.world
+    with mall.app.app_context():
+        s = db.session()
+        chaoyang = _account(mall, "chaoyang")
+        channel = service.create(s, chaoyang, _data(mall, name="朝阳区职工普惠"))
+        service.attach(s, chaoyang, channel, mall.coupon_offer_id)
+        city_wide = service.create(s, _account(mall, "city"),
+                                   _data(mall, name="全市通道", org_id=w.org_id("city")))
+        s.commit()
+        assert audience.load_audience(s, "channel", channel.id) == ([w.org_id("d1")], [])
+        assert audience.describe(s, "channel", channel.id) == "朝阳区总工会及下级"
+        assert audience.load_audience(s, "channel", city_wide.id) == ([w.org_id("city")], [])
+        m1, m2 = _viewer(mall, "m1"), _viewer(mall, "m2")  # m1 under d1, m2 under d2
+        assert service.open_channel(s, m2, channel.id, TODAY) is None
+        assert service.open_channel(s, m1, channel.id, TODAY) is not None
+        assert [c.name for c in s.scalars(service.open_channels(m2, TODAY))] == ["全市通道"]
+        assert {c.name for c in s.scalars(service.open_channels(m1, TODAY))} == {
+            "朝阳区职工普惠", "全市通道"}
+        # the claim-time re-check reads the saved audience too
+        offer = s.get(BenefitsMallOffer, mall.coupon_offer_id)
+        why = eligibility.refusal(s, m2, offer, TODAY, channel)
+        assert why == "该优惠通道仅面向指定工会或会员群体"
+        assert eligibility.refusal(s, m1, offer, TODAY, channel) is None
+        entry = s.scalar(select(AuditLog).where(AuditLog.action == "benefits_mall.channel.create",
+                                                AuditLog.target_id == str(channel.id)))
+        assert entry.details["org_ids"] == [w.org_id("d1")]
+        # the form shows the default as no org ticked; moving the owner moves the default
+        assert service.form_values(channel, [w.org_id("d1")], [])["org_ids"] == []
+        service.edit(s, chaoyang, channel, _data(mall, name="电控职工普惠",
+                                                 org_id=w.org_id("g1")))
+        assert audience.load_audience(s, "channel", channel.id) == ([w.org_id("g1")], [])
+
+
+def test_groups_narrow_within_the_owning_subtree(mall):
+    w = mall.world
+    with mall.app.app_context():
+        s = db.session()
+        group = create_group(s, "model_worker", "劳动模范")
+        from unionhub.groups.service import add_members
+
+        add_members(s, group, [w.people["m1"].member_id, w.people["m2"].member_id])
+        channel = service.create(s, _account(mall, "chaoyang"),
+                                 _data(mall, name="朝阳劳模专享", group_ids=[group.id]))
+        s.commit()
+        assert audience.load_audience(s, "channel", channel.id) == ([w.org_id("d1")], [group.id])
+        assert audience.describe(s, "channel", channel.id) == "朝阳区总工会及下级；劳动模范"
+        assert service.open_channel(s, _viewer(mall, "m1"), channel.id, TODAY) is not None
+        # m2 is in the group but outside the district; m3 is in the district, not the group
+        assert service.open_channel(s, _viewer(mall, "m2"), channel.id, TODAY) is None
+        assert service.open_channel(s, _viewer(mall, "m3"), channel.id, TODAY) is None
+
+
+def test_orgs_outside_the_owning_subtree_refused(mall):
+    w = mall.world
+    with mall.app.app_context():
+        s = db.session()
+        city = _account(mall, "city")
+        # in the city officer's scope, but not under the owning district
+        with pytest.raises(service.ChannelError) as err:
+            service.create(s, city, _data(mall, org_ids=[w.org_id("g1"), w.org_id("d2")]))
+        message = err.value.errors["audience_org"]
+        assert "朝阳区总工会" in message and "海淀区总工会" in message
+        assert "电控工会" not in message
+        assert set(err.value.errors) == {"audience_org"}
+        s.rollback()
+        assert s.scalar(select(func.count()).select_from(BenefitsMallChannel)) == 0
+        assert _rows("channel", 1) == 0
+        # a district officer: d1 is in scope but above the grassroots owner g1
+        chaoyang = _account(mall, "chaoyang")
+        with pytest.raises(service.ChannelError) as err:
+            service.create(s, chaoyang, _data(mall, org_id=w.org_id("g1"),
+                                              org_ids=[w.org_id("d1")]))
+        assert "电控工会" in err.value.errors["audience_org"]
+        s.rollback()
+        channel = service.create(s, chaoyang, _data(mall, org_id=w.org_id("g1"),
+                                                    org_ids=[w.org_id("g1"), w.org_id("b1")]))
+        s.commit()
+        # moving the owner away from the audience it targets is refused, nothing changes
+        with pytest.raises(service.ChannelError) as err:
+            service.edit(s, city, channel, _data(mall, org_id=w.org_id("d2"),
+                                                 org_ids=[w.org_id("b1")]))
+        assert "海淀区总工会" in err.value.errors["audience_org"]
+        s.rollback()
+        s.expire_all()
+        assert s.get(BenefitsMallChannel, channel.id).org_id == w.org_id("g1")
+        assert sorted(audience.load_audience(s, "channel", channel.id)[0]) == sorted(
+            [w.org_id("g1"), w.org_id("b1")])
+
+
+def test_channel_without_audience_rows_stays_in_its_owner(mall):
+    """Rows saved before the owner rule (no org target at all) still do not open a district's
+    channel to the whole city on the member pages."""
+    with mall.app.app_context():
+        s = db.session()
+        channel = service.create(s, _account(mall, "chaoyang"), _data(mall))
+        audience.save_audience(s, "channel", channel.id, [], [])
+        s.commit()
+        assert audience.describe(s, "channel", channel.id) == "全体会员"
+        assert service.open_channel(s, _viewer(mall, "m2"), channel.id, TODAY) is None
+        assert not list(s.scalars(service.open_channels(_viewer(mall, "m2"), TODAY)))
+        assert service.open_channel(s, _viewer(mall, "m3"), channel.id, TODAY) is not None
+
+
+def test_claims_by_offer_for_a_page(mall):
+    from unionhub_benefits_mall.models import BenefitsMallCoupon
+
+    w = mall.world
+    with mall.app.app_context():
+        s = db.session()
+        channel = service.create(s, _account(mall, "chaoyang"), _data(mall))
+        expires = datetime.now(UTC) + timedelta(days=9)
+        for i, offer_id in enumerate((mall.coupon_offer_id, mall.coupon_offer_id,
+                                      mall.service_offer_id)):
+            s.add(BenefitsMallCoupon(offer_id=offer_id, merchant_id=mall.merchant_id,
+                                     member_id=w.people["m1"].member_id, channel_id=channel.id,
+                                     org_path=w.orgs["g1"].path, code=f"TESTCODE{i}",
+                                     expires_at=expires))
+        s.flush()
+        everything = service.claims_by_offer(s, channel.id)
+        assert everything == {mall.coupon_offer_id: 2, mall.service_offer_id: 1}
+        assert service.claims_by_offer(s, channel.id, [mall.service_offer_id]) == {
+            mall.service_offer_id: 1}
+        assert service.claims_by_offer(s, channel.id, []) == {}

@@ -13,8 +13,10 @@ from sqlalchemy import func, select
 from tests.helpers import PASSWORD, login, post_form
 from unionhub import db
 from unionhub.groups.service import add_members, create_group
-from unionhub.identity.models import Account
+from unionhub.identity.models import Account, Member
+from unionhub.orgs.models import Org
 from unionhub_benefits_mall.channels import audience, service
+from unionhub_benefits_mall.eligibility import Viewer
 from unionhub_benefits_mall.models import (
     BenefitsMallChannel,
     BenefitsMallChannelOffer,
@@ -76,6 +78,7 @@ def test_officer_creates_and_edits_a_channel(mall):
     client = _client(mall, "chaoyang")
     page = client.get(NEW).get_data(as_text=True)
     assert 'name="audience_org"' in page and "电控工会" in page and "海淀区总工会" not in page
+    assert "不勾选工会表示所属工会及其全部下级工会的会员" in page
     r = post_form(client, NEW, _form(mall, audience_org=[str(w.org_id("g1"))]))
     assert r.status_code == 302, r.get_data(as_text=True)[:3000]
     m = re.search(r"/admin/channels/(\d+)/offers$", r.headers["Location"])
@@ -101,7 +104,10 @@ def test_officer_creates_and_edits_a_channel(mall):
         s = db.session()
         channel = s.get(BenefitsMallChannel, channel_id)
         assert channel.name == "朝阳区职工普惠通道（二期）" and not channel.active
-        assert audience.describe(s, "channel", channel_id) == "全体会员"
+        # no org ticked: the owning district and its sub-unions, not the whole city
+        assert audience.describe(s, "channel", channel_id) == "朝阳区总工会及下级"
+    page = client.get(edit_url).get_data(as_text=True)
+    assert not re.search(r'name="audience_org" value="\d+" checked', page)
 
 
 def test_bad_form_is_refused_with_field_messages(mall):
@@ -177,14 +183,19 @@ def test_officer_attaches_and_detaches_offers(mall):
         s.commit()
     client = _client(mall, "chaoyang")
     url = f"/benefits_mall/admin/channels/{channel_id}/offers"
-    page = client.get(url + "?q=体检").get_data(as_text=True)
+    r = client.get(url + "?q=体检")  # the old search URL leads to the search page
+    assert r.status_code == 302 and "/offers/add?q=" in r.headers["Location"]
+    page = client.get(url + "/add?q=体检").get_data(as_text=True)
     assert "职工体检套餐 8 折券" in page and "体检套餐待审核版" not in page
+    offer_button = f'name="offer_id" value="{mall.coupon_offer_id}"'
+    assert offer_button in page
     r = post_form(client, url + "/attach", {"offer_id": mall.coupon_offer_id, "q": "体检"},
                   form_url=url)
-    assert r.status_code == 302
+    assert r.status_code == 302 and "/offers/add?q=" in r.headers["Location"]
     page = client.get(r.headers["Location"]).get_data(as_text=True)
     assert "已将「职工体检套餐 8 折券」加入通道" in page
-    assert "通道内的优惠（1 项）" in page
+    assert offer_button not in page  # attached: no longer offered to add
+    assert "通道内的优惠（1 项）" in client.get(url).get_data(as_text=True)
     r = post_form(client, url + "/attach", {"offer_id": mall.coupon_offer_id}, form_url=url)
     assert "已在本通道中" in client.get(r.headers["Location"]).get_data(as_text=True)
     r = post_form(client, url + "/detach", {"offer_id": mall.coupon_offer_id}, form_url=url)
@@ -277,13 +288,19 @@ def test_api_channels(mall):
     assert item["remaining_total"] == 10 and item["offer_count"] == 1
     assert item["audience"] == "朝阳区总工会及下级" and item["per_member_period"] == "all"
     detail = client.get(f"/api/v1/benefits_mall/channels/{d1}", headers=m1).get_json()
-    assert [o["id"] for o in detail["offers"]] == [mall.coupon_offer_id]
-    assert detail["offers"][0]["member_price"] == "400.00"
-    assert detail["offers"][0]["remaining_stock"] == 100
+    assert detail["name"] == "朝阳区职工专享" and detail["offer_count"] == 1
+    assert "offers" not in detail
+    offers = client.get(f"/api/v1/benefits_mall/channels/{d1}/offers", headers=m1).get_json()
+    assert offers["total"] == 1 and offers["page"] == 1
+    assert [o["id"] for o in offers["items"]] == [mall.coupon_offer_id]
+    assert offers["items"][0]["member_price"] == "400.00"
+    assert offers["items"][0]["remaining_stock"] == 100
     m2 = _bearer(mall, w.people["m2"].mobile)
     assert client.get("/api/v1/benefits_mall/channels", headers=m2).get_json()["total"] == 0
     r = client.get(f"/api/v1/benefits_mall/channels/{d1}", headers=m2)
     assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
+    assert client.get(f"/api/v1/benefits_mall/channels/{d1}/offers",
+                      headers=m2).status_code == 404
     officer = _bearer(mall, "chaoyang")
     assert client.get("/api/v1/benefits_mall/channels", headers=officer).status_code == 403
 
@@ -319,5 +336,150 @@ def test_demo_seeds_thirty_channels(mall):
         linked = set(s.scalars(select(BenefitsMallChannelOffer.offer_id)))
         assert linked == {mall.coupon_offer_id, mall.service_offer_id}
         women = next(c for c in channels if c.name == "女职工关爱专区")
-        assert audience.load_audience(s, "channel", women.id) == ([], [group.id])
+        assert audience.load_audience(s, "channel", women.id) == ([w.org_id("city")], [group.id])
+        # every audience lies inside its owner: a district's channels stay in the district
+        for c in channels:
+            org_ids = audience.load_audience(s, "channel", c.id)[0]
+            assert org_ids, c.name
+            paths = s.scalars(select(Org.path).where(Org.id.in_(org_ids)))
+            assert all(p.startswith(c.org_path) for p in paths), c.name
+        m2 = Viewer.of(s, s.get(Member, w.people["m2"].member_id))
+        seen = {c.name for c in s.scalars(service.open_channels(m2, service.today()))}
+        assert "五一职工福利季" in seen and "海淀区科技职工健康季" in seen
+        assert not any(name.startswith("朝阳区") for name in seen)
         assert any("30 个" in line for line in ctx.lines)
+
+
+def test_district_channel_with_no_org_ticked_stays_in_the_district(mall):
+    client = _client(mall, "chaoyang")
+    r = post_form(client, NEW, _form(mall, name="朝阳区职工普惠通道"))  # no audience_org
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+    channel_id = int(re.search(r"/admin/channels/(\d+)/offers$", r.headers["Location"]).group(1))
+    with mall.app.app_context():
+        assert audience.load_audience(db.session(), "channel", channel_id) == (
+            [mall.world.org_id("d1")], [])
+    m2 = _member(mall, "m2")  # under d2
+    assert "朝阳区职工普惠通道" not in m2.get("/benefits_mall/channels").get_data(as_text=True)
+    assert m2.get(f"/benefits_mall/channels/{channel_id}").status_code == 404
+    m1 = _member(mall, "m1")  # under g1, under d1
+    assert "朝阳区职工普惠通道" in m1.get("/benefits_mall/channels").get_data(as_text=True)
+    assert m1.get(f"/benefits_mall/channels/{channel_id}").status_code == 200
+
+
+def test_org_outside_the_owner_refused_on_the_form(mall):
+    w = mall.world
+    client = _client(mall, "city")
+    r = post_form(client, NEW, _form(mall, audience_org=[str(w.org_id("d2"))]))
+    assert r.status_code == 422
+    page = r.get_data(as_text=True)
+    assert "适用工会只能是所属工会「朝阳区总工会」或其下级工会" in page
+    assert re.search(r'class="error">[^<]*海淀区总工会', page)
+    assert _count_channels(mall) == 0
+    # and when editing: the audience stays as it was
+    channel_id = _channel(mall, officer="city", org_ids=[w.org_id("g1")])
+    url = f"/benefits_mall/admin/channels/{channel_id}"
+    r = post_form(client, url, _form(mall, audience_org=[str(w.org_id("d2"))]))
+    assert r.status_code == 422 and "不在其中：海淀区总工会" in r.get_data(as_text=True)
+    with mall.app.app_context():
+        assert audience.load_audience(db.session(), "channel", channel_id) == (
+            [w.org_id("g1")], [])
+
+
+def test_offer_page_ignores_a_channel_not_open_to_the_member(mall):
+    d1 = _channel(mall, name="朝阳专享通道", offers=(mall.coupon_offer_id,))
+    url = f"/benefits_mall/offers/{mall.coupon_offer_id}?channel={d1}"
+    m2 = _member(mall, "m2")  # under d2: the offer is open to all, the channel is not
+    r = m2.get(url)
+    assert r.status_code == 200
+    page = r.get_data(as_text=True)
+    assert "职工体检套餐 8 折券" in page
+    assert "朝阳专享通道" not in page and 'name="channel_id"' not in page
+    anonymous = mall.app.test_client().get(url).get_data(as_text=True)
+    assert "朝阳专享通道" not in anonymous
+    page = _member(mall, "m1").get(url).get_data(as_text=True)
+    assert "朝阳专享通道" in page
+    assert f'name="channel_id" value="{d1}"' in page
+
+
+def _many_offers(mall: Any, n: int) -> list[int]:
+    with mall.app.app_context():
+        s = db.session()
+        offers = [BenefitsMallOffer(merchant_id=mall.merchant_id, category_code="medical",
+                                    title=f"批量体检券 {i:02d}", valid_from=TODAY,
+                                    valid_until=TODAY + timedelta(days=9),
+                                    status=OfferStatus.APPROVED) for i in range(1, n + 1)]
+        s.add_all(offers)
+        s.commit()
+        return [o.id for o in offers]
+
+
+def _link(mall: Any, channel_id: int, offer_ids: list[int]) -> None:
+    with mall.app.app_context():
+        s = db.session()
+        s.add_all(BenefitsMallChannelOffer(channel_id=channel_id, offer_id=i) for i in offer_ids)
+        s.commit()
+
+
+def test_admin_offers_page_is_paginated(mall):
+    channel_id = _channel(mall)
+    ids = _many_offers(mall, 25)
+    _link(mall, channel_id, ids)
+    client = _client(mall, "chaoyang")
+    url = f"/benefits_mall/admin/channels/{channel_id}/offers"
+    first = client.get(url).get_data(as_text=True)
+    assert "通道内的优惠（25 项）" in first
+    detach = f'action="/benefits_mall/admin/channels/{channel_id}/offers/detach"'
+    assert first.count(detach) == 20
+    assert "批量体检券 01" in first and "批量体检券 21" not in first
+    assert "1 / 2" in first and "page=2" in first
+    second = client.get(url + "?page=2").get_data(as_text=True)
+    assert second.count('name="offer_id"') == 5
+    assert "批量体检券 21" in second and "批量体检券 01" not in second
+    # removing the last offer of page 2 from page 2 comes back to a page that exists
+    for offer_id in ids[20:]:
+        r = post_form(client, url + "/detach", {"offer_id": offer_id, "page": "2"},
+                      form_url=url)
+        assert r.status_code == 302
+    r = client.get(r.headers["Location"])
+    assert r.status_code == 302 and r.headers["Location"].endswith("page=1")
+    # the search for offers to add pages on its own
+    more = _many_offers(mall, 22)
+    assert more
+    search = client.get(url + "/add?q=批量").get_data(as_text=True)
+    assert search.count(f'action="/benefits_mall/admin/channels/{channel_id}/offers/attach"') == 20
+    search = client.get(url + "/add?q=批量&page=2").get_data(as_text=True)
+    assert search.count(f'action="/benefits_mall/admin/channels/{channel_id}/offers/attach"') == 7
+
+
+def test_member_channel_page_is_paginated(mall):
+    channel_id = _channel(mall)
+    _link(mall, channel_id, _many_offers(mall, 23))
+    m1 = _member(mall, "m1")
+    url = f"/benefits_mall/channels/{channel_id}"
+    first = m1.get(url).get_data(as_text=True)
+    assert first.count(f"?channel={channel_id}") == 40  # title link and button per offer
+    second = m1.get(url + "?page=2").get_data(as_text=True)
+    assert second.count(f"?channel={channel_id}") == 6
+
+
+def test_api_channel_offers_are_paginated(mall):
+    w = mall.world
+    channel_id = _channel(mall)
+    ids = _many_offers(mall, 25)
+    _link(mall, channel_id, ids)
+    client = mall.app.test_client()
+    m1 = _bearer(mall, w.people["m1"].mobile)
+    url = f"/api/v1/benefits_mall/channels/{channel_id}/offers"
+    body = client.get(url + "?per_page=10", headers=m1).get_json()
+    assert (body["total"], body["page"], body["per_page"], len(body["items"])) == (25, 1, 10, 10)
+    last = client.get(url + "?per_page=10&page=3", headers=m1).get_json()
+    assert len(last["items"]) == 5
+    seen = {o["id"] for o in body["items"]} | {o["id"] for o in last["items"]}
+    middle = client.get(url + "?per_page=10&page=2", headers=m1).get_json()
+    seen |= {o["id"] for o in middle["items"]}
+    assert seen == set(ids)
+    assert client.get(url, headers=m1).get_json()["per_page"] == 20
+    r = client.get(url + "?per_page=1000", headers=m1)
+    assert r.status_code == 400
+    detail = client.get(f"/api/v1/benefits_mall/channels/{channel_id}", headers=m1).get_json()
+    assert detail["offer_count"] == 25

@@ -57,3 +57,32 @@ def test_inactive_member_and_jingka_rule(mall):
         v = eligibility.Viewer.of(s, m1)
         assert eligibility.refusal(s, v, offer, date.today()) == "仅限在册会员领取"
         assert offer.id not in _visible(v)
+
+
+def test_a_channel_is_for_its_owning_unions_subtree_even_without_audience_rows(mall):
+    from datetime import timedelta
+
+    from unionhub_benefits_mall.models import BenefitsMallChannel, BenefitsMallChannelOffer
+
+    w = mall.world
+    with mall.app.app_context():
+        s = db.session()
+        today = date.today()
+        d1 = w.orgs["d1"]
+        channel = BenefitsMallChannel(name="朝阳专区", org_id=d1.id, org_path=d1.path,
+                                      valid_from=today - timedelta(days=1),
+                                      valid_until=today + timedelta(days=9))
+        s.add(channel)
+        s.flush()
+        s.add(BenefitsMallChannelOffer(channel_id=channel.id, offer_id=mall.coupon_offer_id))
+        s.flush()
+        offer = s.get(BenefitsMallOffer, mall.coupon_offer_id)
+        m1, m2 = (s.get(Member, w.people[k].member_id) for k in ("m1", "m2"))
+        v1, v2 = eligibility.Viewer.of(s, m1), eligibility.Viewer.of(s, m2)
+        open_to = {v: set(s.scalars(select(BenefitsMallChannel.id)
+                                    .where(eligibility.channel_clause(v, today))))
+                   for v in (v1, v2)}
+        assert channel.id in open_to[v1] and channel.id not in open_to[v2]
+        assert eligibility.refusal(s, v1, offer, today, channel) is None
+        why = eligibility.refusal(s, v2, offer, today, channel)
+        assert why == "该优惠通道仅面向指定工会或会员群体"

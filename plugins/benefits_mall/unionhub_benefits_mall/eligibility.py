@@ -118,8 +118,11 @@ def offer_clause(viewer: Viewer | None, today: date) -> ColumnElement[bool]:
 
 
 def channel_clause(viewer: Viewer | None, today: date) -> ColumnElement[bool]:
-    """Channels ``viewer`` may use today (as a WHERE clause on ``BenefitsMallChannel``)."""
-    return and_(BenefitsMallChannel.active.is_(True),
+    """Channels ``viewer`` may use today (as a WHERE clause on ``BenefitsMallChannel``): a
+    channel is for members of its owning union's subtree, whatever its audience rows say."""
+    within_owner = (literal(viewer.org_path).like(BenefitsMallChannel.org_path + "%")
+                    if viewer is not None else true())
+    return and_(BenefitsMallChannel.active.is_(True), within_owner,
                 BenefitsMallChannel.valid_from <= today, BenefitsMallChannel.valid_until >= today,
                 _member_clause(BenefitsMallChannel.requires_active_member,
                                BenefitsMallChannel.requires_jingka, viewer),
@@ -157,7 +160,8 @@ def refusal(session: Session, viewer: Viewer, offer: BenefitsMallOffer, today: d
     why = _member_refusal(viewer, channel.requires_active_member, channel.requires_jingka)
     if why:
         return why
-    if not session.scalar(select(audience_clause("channel", literal(channel.id), viewer))):
+    if not viewer.org_path.startswith(channel.org_path) or not session.scalar(
+            select(audience_clause("channel", literal(channel.id), viewer))):
         return "该优惠通道仅面向指定工会或会员群体"
     return None
 

@@ -1,5 +1,6 @@
 """Discount channels on the mobile-app API (``/api/v1/benefits_mall/channels``): the channels
-open to the signed-in member, and one of them with the offers the member may claim in it."""
+open to the signed-in member, one of them, and — a page at a time — the offers the member may
+claim in it (``/channels/<id>/offers``)."""
 
 from __future__ import annotations
 
@@ -54,8 +55,11 @@ class ChannelOfferOut(BaseModel):
     remaining_stock: int | None
 
 
-class ChannelDetailOut(ChannelOut):
-    offers: list[ChannelOfferOut]
+def _open_or_404(viewer: Viewer, channel_id: int, on: date) -> BenefitsMallChannel:
+    found = service.open_channel(db.session(), viewer, channel_id, on)
+    if found is None:
+        raise ApiError(404, "not_found", _("没有这个优惠通道，或它未向您开放"))
+    return found
 
 
 def _viewer() -> Viewer:
@@ -88,7 +92,7 @@ def _offer_out(o: BenefitsMallOffer) -> ChannelOfferOut:
 
 @api.route("/channels")
 @operation("福利商城：向我开放的优惠通道", tags=["benefits_mall"], response=Page[ChannelOut],
-           params=PAGE_PARAMS, errors=(403,))
+           params=PAGE_PARAMS, errors=(400, 403))
 def api_channels() -> Any:
     viewer = _viewer()
     s = db.session()
@@ -108,19 +112,26 @@ def api_channels() -> Any:
 
 
 @api.route("/channels/<int:channel_id>")
-@operation("福利商城：优惠通道详情（含我可领取的优惠）", tags=["benefits_mall"],
-           response=ChannelDetailOut, errors=(403, 404))
+@operation("福利商城：优惠通道详情", tags=["benefits_mall"], response=ChannelOut,
+           errors=(403, 404),
+           description="通道内我可领取的优惠分页列在 /channels/{channel_id}/offers。")
 def api_channel(channel_id: int) -> Any:
     viewer = _viewer()
     s = db.session()
     on = service.today()
-    found = service.open_channel(s, viewer, channel_id, on)
-    if found is None:
-        raise ApiError(404, "not_found", _("没有这个优惠通道，或它未向您开放"))
-    offers = [_offer_out(o) for o in s.scalars(service.open_offers(found.id, viewer, on))]
+    found = _open_or_404(viewer, channel_id, on)
     org = s.get(Org, found.org_id)
     left = service.remaining(s, viewer.member_id, [found], on)[found.id]
-    return ChannelDetailOut(
-        **_channel_out(found, org.name if org else "", left,
-                       audience.describe(s, "channel", found.id), len(offers)),
-        offers=offers)
+    count = service.open_offer_counts(s, viewer, [found.id], on).get(found.id, 0)
+    return ChannelOut(**_channel_out(found, org.name if org else "", left,
+                                     audience.describe(s, "channel", found.id), count))
+
+
+@api.route("/channels/<int:channel_id>/offers")
+@operation("福利商城：优惠通道内我可领取的优惠", tags=["benefits_mall"],
+           response=Page[ChannelOfferOut], params=PAGE_PARAMS, errors=(400, 403, 404))
+def api_channel_offers(channel_id: int) -> Any:
+    viewer = _viewer()
+    on = service.today()
+    found = _open_or_404(viewer, channel_id, on)
+    return paginate(service.open_offers(found.id, viewer, on), _offer_out)

@@ -2,6 +2,13 @@
 channels, bundling approved offers, and the member-side queries (channels open to a member, a
 channel's offers, what is left of the quotas for them).
 
+A channel's audience never reaches beyond its owning org's subtree: with no org picked the
+owning org itself is saved as the org target (a city-owned channel is then open to everyone, a
+district's to that district), and every org picked must lie in that subtree (as well as in the
+officer's scope). Member groups narrow the audience within it. The member-side queries also
+require the member to be in the owning org's subtree, so that a channel whose audience rows
+predate this rule cannot reach the whole city either.
+
 Every change is audited in the caller's transaction; on bad input a :class:`ChannelError`
 naming each field is raised before anything is written. The total quota is lowered with a
 conditional ``UPDATE … WHERE issued <= :quota`` so that a claim landing at the same moment
@@ -16,7 +23,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from unionhub.access.service import scope_filter
@@ -71,6 +78,7 @@ class ChannelData:
     requires_active_member: bool = True
     requires_jingka: bool = True
     active: bool = True
+    #: Audience orgs (subtrees); empty means the owning org ``org_id`` and its sub-unions.
     org_ids: list[int] = field(default_factory=list)
     group_ids: list[int] = field(default_factory=list)
 
@@ -164,10 +172,15 @@ def parse(form: Mapping[str, Any]) -> ChannelData:
 
 def form_values(channel: BenefitsMallChannel | None, org_ids: Sequence[int] = (),
                 group_ids: Sequence[int] = ()) -> dict[str, Any]:
-    """The edit form's initial values (a new channel: active, members with a Jingka, monthly)."""
+    """The edit form's initial values (a new channel: active, members with a Jingka, monthly).
+
+    An audience of just the owning org is shown as no org ticked (what the officer left it
+    as), so that moving the channel to another owner moves that default along."""
     if channel is None:
         return {"per_member_period": "month", "requires_active_member": True,
                 "requires_jingka": True, "active": True, "org_ids": [], "group_ids": []}
+    if list(org_ids) == [channel.org_id]:
+        org_ids = []
     return {"name": channel.name, "description": channel.description,
             "org_id": channel.org_id, "valid_from": channel.valid_from.isoformat(),
             "valid_until": channel.valid_until.isoformat(),
@@ -197,6 +210,24 @@ def scoped_channel(session: Session, account: Account, channel_id: int
 def _scoped_org(session: Session, account: Account, org_id: int) -> Org | None:
     return session.scalar(select(Org).where(
         Org.id == org_id, scope_filter(account, MANAGE, Org.path)))
+
+
+def audience_orgs(data: ChannelData, owner: Org) -> list[int]:
+    """The org targets saved for the channel: those picked, or else the owning org."""
+    return list(data.org_ids) or [owner.id]
+
+
+def _outside_owner(session: Session, owner: Org, org_ids: Sequence[int]) -> list[str]:
+    """Names of the existing orgs in ``org_ids`` outside ``owner``'s subtree (checked in SQL;
+    ids that do not exist are reported by :func:`.audience.check_targets`)."""
+    if not org_ids:
+        return []
+    inside = set(session.scalars(select(Org.id).where(
+        Org.id.in_(org_ids), Org.path.like(owner.path + "%"))))
+    outside = [i for i in org_ids if i not in inside]
+    if not outside:
+        return []
+    return list(session.scalars(select(Org.name).where(Org.id.in_(outside)).order_by(Org.path)))
 
 
 def _max_member_use(session: Session, channel_id: int, period: str, on: date) -> int:
@@ -233,6 +264,13 @@ def _check(session: Session, account: Account, data: ChannelData,
                                data.org_ids, data.group_ids)
     except audience.AudienceError as exc:
         errors.update(exc.errors)
+    if org is not None:
+        # An owner in scope puts its whole subtree in scope: this message is the precise one.
+        outside = _outside_owner(session, org, data.org_ids)
+        if outside:
+            errors[audience.ORG_FIELD] = _(
+                "适用工会只能是所属工会「%(owner)s」或其下级工会，这些工会不在其中：%(names)s",
+                owner=org.name, names="、".join(outside))
     if errors:
         raise ChannelError(errors)
     assert org is not None
@@ -258,10 +296,13 @@ def create(session: Session, account: Account, data: ChannelData) -> BenefitsMal
     channel = BenefitsMallChannel(**_columns(data, org), created_by=account.id)
     session.add(channel)
     session.flush()
-    audience.save_audience(session, "channel", channel.id, data.org_ids, data.group_ids)
+    org_ids = audience_orgs(data, org)
+    audience.save_audience(session, "channel", channel.id, org_ids, data.group_ids)
+    details = {k: _audit_value(v) for k, v in asdict(data).items()}
+    details["org_ids"] = org_ids
     record("benefits_mall.channel.create", target_type="benefits_mall_channel",
            target_id=channel.id, org_path=channel.org_path, actor=account, session=session,
-           details={k: _audit_value(v) for k, v in asdict(data).items()})
+           details=details)
     return channel
 
 
@@ -285,9 +326,10 @@ def edit(session: Session, account: Account, channel: BenefitsMallChannel,
             raise ChannelError({"form": _("该优惠通道已不存在")})
         raise ChannelError({"total_quota": _below_issued(issued)})
     session.refresh(channel)
-    audience.save_audience(session, "channel", channel.id, data.org_ids, data.group_ids)
+    org_ids = audience_orgs(data, org)
+    audience.save_audience(session, "channel", channel.id, org_ids, data.group_ids)
     after = {k: _audit_value(v) for k, v in values.items()}
-    after["audience"] = (data.org_ids, data.group_ids)
+    after["audience"] = (org_ids, data.group_ids)
     changed = {k: [before[k], after[k]] for k in after
                if _comparable(before[k]) != _comparable(after[k])}
     record("benefits_mall.channel.update", target_type="benefits_mall_channel",
@@ -371,28 +413,48 @@ def offer_counts(session: Session, channel_ids: Iterable[int]) -> dict[int, int]
         .group_by(BenefitsMallChannelOffer.channel_id)).all())
 
 
-def claims_by_offer(session: Session, channel_id: int) -> dict[int, int]:
-    """Coupons claimed through the channel, per offer (whatever they became since)."""
-    return dict(session.execute(
-        select(BenefitsMallCoupon.offer_id, func.count())
-        .where(BenefitsMallCoupon.channel_id == channel_id)
-        .group_by(BenefitsMallCoupon.offer_id)).all())
+def claims_by_offer(session: Session, channel_id: int,
+                    offer_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """Coupons claimed through the channel, per offer (whatever they became since); with
+    ``offer_ids``, only for those offers (the page being shown)."""
+    stmt = (select(BenefitsMallCoupon.offer_id, func.count())
+            .where(BenefitsMallCoupon.channel_id == channel_id)
+            .group_by(BenefitsMallCoupon.offer_id))
+    if offer_ids is not None:
+        ids = sorted(set(offer_ids))
+        if not ids:
+            return {}
+        stmt = stmt.where(BenefitsMallCoupon.offer_id.in_(ids))
+    return dict(session.execute(stmt).all())
 
 
 # -- member side -------------------------------------------------------------------------------
 
 
+def open_clause(viewer: Viewer | None, on: date) -> ColumnElement[bool]:
+    """Channels open to ``viewer`` ``on``: :func:`..eligibility.channel_clause` (active, in
+    window, audience and member rules) and, for a member, the member inside the owning org's
+    subtree — never wider than the owner, even for audience rows saved before that rule."""
+    clause = eligibility.channel_clause(viewer, on)
+    if viewer is None:
+        return clause
+    return and_(clause, literal(viewer.org_path).like(BenefitsMallChannel.org_path + "%"))
+
+
 def open_channels(viewer: Viewer, on: date) -> Select[tuple[BenefitsMallChannel]]:
-    """Channels open to the member ``on`` (active, in window, audience and member rules)."""
+    """Channels open to the member ``on`` (:func:`open_clause`), ending soonest first."""
     return (select(BenefitsMallChannel)
-            .where(eligibility.channel_clause(viewer, on))
+            .where(open_clause(viewer, on))
             .order_by(BenefitsMallChannel.valid_until, BenefitsMallChannel.id))
 
 
-def open_channel(session: Session, viewer: Viewer, channel_id: int, on: date
+def open_channel(session: Session, viewer: Viewer | None, channel_id: int, on: date
                  ) -> BenefitsMallChannel | None:
+    """The channel when it is open to ``viewer`` ``on`` (``None`` — a visitor — sees only
+    channels without any audience restriction, i.e. none saved under the current rule), else
+    None: callers must then show nothing of it, not even its name."""
     return session.scalar(select(BenefitsMallChannel).where(
-        BenefitsMallChannel.id == channel_id, eligibility.channel_clause(viewer, on)))
+        BenefitsMallChannel.id == channel_id, open_clause(viewer, on)))
 
 
 def open_offers(channel_id: int, viewer: Viewer, on: date) -> Select[tuple[BenefitsMallOffer]]:

@@ -186,22 +186,44 @@ def admin_channel_edit(channel_id: int) -> Any:
     return _form_page(found, service.form_values(found, org_ids, group_ids), {})
 
 
+def _query_arg(source: MultiDict[str, str]) -> str:
+    return source.get("q", "").strip()[:50]
+
+
 @bp.route("/admin/channels/<int:channel_id>/offers")
 @login_required
 def admin_channel_offers(channel_id: int) -> Any:
+    """The offers bundled in the channel, a page at a time (the search for offers to add is
+    :func:`admin_channel_offer_search`: one ``page`` parameter per page)."""
     require(MANAGE)
     found = _scoped_or_404(channel_id)
+    q = _query_arg(request.args)
+    if q:  # the search used to live here: keep such links working
+        return redirect(url_for(".admin_channel_offer_search", channel_id=found.id, q=q))
     s = db.session()
-    q = request.args.get("q", "").strip()[:50]
-    on = service.today()
-    attached = list(s.scalars(service.channel_offers(found.id)))
-    page = paginate(service.attachable_offers(found.id, q, on)) if q else None
+    page = paginate(service.channel_offers(found.id))
+    if not page.items and page.page > page.pages:
+        # e.g. the last offer of the last page was just removed
+        return redirect(url_for(".admin_channel_offers", channel_id=found.id, page=page.pages))
     return render_template(
-        "benefits_mall/channels/admin_offers.html", channel=found, attached=attached, page=page,
-        q=q, claims=service.claims_by_offer(s, found.id), kinds=KIND_LABELS,
-        statuses=OFFER_STATUS_LABELS, today=on, periods=PERIODS,
+        "benefits_mall/channels/admin_offers.html", channel=found, page=page,
+        claims=service.claims_by_offer(s, found.id, [o.id for o in page.items]),
+        kinds=KIND_LABELS, statuses=OFFER_STATUS_LABELS, today=service.today(), periods=PERIODS,
         audience_text=audience.describe(s, "channel", found.id),
         org=s.get(Org, found.org_id))
+
+
+@bp.route("/admin/channels/<int:channel_id>/offers/add")
+@login_required
+def admin_channel_offer_search(channel_id: int) -> Any:
+    """Approved, unexpired offers to add, found by title, a page at a time."""
+    require(MANAGE)
+    found = _scoped_or_404(channel_id)
+    q = _query_arg(request.args)
+    page = paginate(service.attachable_offers(found.id, q, service.today())) if q else None
+    return render_template(
+        "benefits_mall/channels/admin_offer_search.html", channel=found, page=page, q=q,
+        kinds=KIND_LABELS)
 
 
 def _offer_action(channel_id: int, attach: bool) -> Any:
@@ -211,7 +233,8 @@ def _offer_action(channel_id: int, attach: bool) -> Any:
         abort(400)
     s = db.session()
     raw = request.form.get("offer_id", "")
-    q = request.form.get("q", "").strip()[:50]
+    q = _query_arg(request.form)
+    back = request.form.get("page", "")
     try:
         if not raw.isdigit():
             raise service.ChannelError({"offer_id": _("请选择优惠")})
@@ -227,7 +250,11 @@ def _offer_action(channel_id: int, attach: bool) -> Any:
         s.commit()
         flash(_("已将「%(title)s」加入通道", title=offer.title) if attach
               else _("已将「%(title)s」移出通道", title=offer.title), "success")
-    return redirect(url_for(".admin_channel_offers", channel_id=found.id, q=q or None))
+    if attach and q:
+        return redirect(url_for(".admin_channel_offer_search", channel_id=found.id, q=q))
+    return redirect(url_for(".admin_channel_offers", channel_id=found.id,
+                            page=int(back) if back.isdigit() and 1 < int(back) < 10**6
+                            else None))
 
 
 @bp.route("/admin/channels/<int:channel_id>/offers/attach", methods=["POST"])
