@@ -106,6 +106,8 @@ def test_fields_are_checked_and_nothing_held_when_refused(mall: Mall, clock: Any
             ({"store_id": None}, "store_id", "请选择门店"),
             ({"people": 0}, "people", "1 到 20"),
             ({"contact_phone": "12345"}, "contact_phone", "手机号"),
+            ({"contact_phone": "  "}, "contact_phone", "请填写联系电话"),
+            ({"contact_phone": "1381234567"}, "contact_phone", "手机号"),
             ({"note": "很" * 501}, "note", "500"),
         ]
         for change, field, text in cases:
@@ -361,3 +363,257 @@ def test_members_are_notified(mall: Mall, clock: Any) -> None:
         cancelled = next(b for b in batches if b.type_key.endswith("cancelled"))
         assert "当日技师已约满" in cancelled.message["body"]
         assert cancelled.message["url"] == "/benefits_mall/my/bookings"
+
+
+# -- contact phone ----------------------------------------------------------------------------
+
+
+def test_contact_phone_is_normalized_and_masked() -> None:
+    svc = _svc()
+    assert svc.normalize_phone("138 1234 5678") == "13812345678"
+    assert svc.normalize_phone("+86 138-1234-5678") == "13812345678"
+    assert svc.normalize_phone("１３８１２３４５６７８") == "13812345678"
+    assert svc.normalize_phone("010-66668888") == "010-66668888"
+    assert svc.normalize_phone("0571 - 8888 6666-12") == "0571-88886666-12"
+    assert svc.normalize_phone("01066668888") == "01066668888"
+    for bad in ("", "  ", "12812345678", "1381234567", "010-666", "abc", "110"):
+        assert svc.normalize_phone(bad) is None, bad
+    assert svc.mask_phone("13812341234") == "138****1234"
+    assert svc.mask_phone("010-66668888") == "010-****8888"
+    assert svc.mask_phone("0571-88886666-12") == "0571-****6666"
+    assert svc.mask_phone("01066668888") == "010****8888"
+    assert svc.mask_phone("garbage") == "*" * 11
+
+
+def test_booking_keeps_the_typed_phone_not_the_registered_mobile(mall: Mall,
+                                                                 clock: Any) -> None:
+    with mall.app.app_context():
+        booking = _book(mall, contact_phone="139 8765 4321")
+        assert booking.contact_phone == "13987654321"
+        assert booking.contact_phone != _member(mall, "m1").mobile
+
+
+# -- discount channels ------------------------------------------------------------------------
+
+
+def _channel(mall: Mall, *, offer_id: int | None = None, **kw: Any) -> int:
+    """A channel (city-wide, open to all) bundling the service offer."""
+    from unionhub_benefits_mall.models import BenefitsMallChannel, BenefitsMallChannelOffer
+
+    s = db.session()
+    city = mall.world.orgs["city"]
+    values: dict[str, Any] = dict(name="职工健康月", org_id=city.id, org_path=city.path,
+                                  valid_from=TODAY - timedelta(days=1),
+                                  valid_until=TODAY + timedelta(days=90), total_quota=5,
+                                  per_member_quota=1, per_member_period="month",
+                                  requires_jingka=False)
+    values.update(kw)
+    channel = BenefitsMallChannel(**values)
+    s.add(channel)
+    s.flush()
+    s.add(BenefitsMallChannelOffer(channel_id=channel.id,
+                                   offer_id=offer_id or mall.service_offer_id))
+    s.flush()
+    return channel.id
+
+
+def _channel_issued(channel_id: int) -> int:
+    from unionhub_benefits_mall.models import BenefitsMallChannel
+
+    return int(db.session().scalar(select(BenefitsMallChannel.issued).where(
+        BenefitsMallChannel.id == channel_id)) or 0)
+
+
+def _channel_used(mall: Mall, key: str, channel_id: int, period: str) -> int:
+    from unionhub_benefits_mall.models import BenefitsMallQuotaUse as Q
+
+    return int(db.session().scalar(select(Q.used).where(
+        Q.member_id == mall.world.people[key].member_id,
+        Q.scope == f"channel:{channel_id}", Q.period == period)) or 0)
+
+
+def test_channel_per_member_quota_refuses_a_second_booking(mall: Mall, clock: Any) -> None:
+    svc = _svc()
+    with mall.app.app_context():
+        channel_id = _channel(mall)
+        first = _book(mall, channel_id=channel_id)
+        assert first.channel_id == channel_id
+        assert _channel_issued(channel_id) == 1
+        assert _channel_used(mall, "m1", channel_id, f"{DAY:%Y-%m}") == 1
+        with pytest.raises(svc.BookingRefused) as err:
+            _book(mall, channel_id=channel_id)
+        assert err.value.reason == "您在该优惠通道的预约次数已用完（每人每月限预约 1 次）"
+        # nothing of the refused booking is held
+        assert _channel_issued(channel_id) == 1 and _offer(mall).issued == 1
+        assert _used(mall, "m1") == 1
+        # without the channel the offer's own limit (2 a month) still allows one more
+        assert _book(mall).channel_id is None
+        # the channel's quota counts per month of the service date, like the offer's
+        assert _book(mall, day=NEXT_MONTH, channel_id=channel_id).state == "pending"
+        assert _channel_used(mall, "m1", channel_id, f"{NEXT_MONTH:%Y-%m}") == 1
+        assert _channel_issued(channel_id) == 2
+        # another member has their own quota
+        assert _book(mall, "m2", channel_id=channel_id).channel_id == channel_id
+
+
+def test_channel_total_quota_and_eligibility(mall: Mall, clock: Any) -> None:
+    from unionhub_benefits_mall.models import BenefitsMallAudience, BenefitsMallChannel
+
+    svc = _svc()
+    with mall.app.app_context():
+        s = db.session()
+        channel_id = _channel(mall, total_quota=1, per_member_quota=None)
+        _book(mall, "m1", channel_id=channel_id)
+        with pytest.raises(svc.BookingRefused) as err:
+            _book(mall, "m2", channel_id=channel_id)
+        assert err.value.reason == "该优惠通道名额已用完"
+        assert _offer(mall).issued == 1 and _used(mall, "m2") == 0
+        closed = _channel(mall, name="已关闭", active=False)
+        elsewhere = _channel(mall, name="只对海淀", offer_id=mall.coupon_offer_id)
+        d2 = mall.world.orgs["d2"]
+        targeted = _channel(mall, name="海淀专享")
+        s.add(BenefitsMallAudience(owner_kind="channel", owner_id=targeted, org_id=d2.id,
+                                   org_path=d2.path))
+        s.flush()
+        for channel, reason in ((closed, "该优惠通道已关闭"),
+                                (elsewhere, "该优惠不属于这个优惠通道"),
+                                (targeted, "该优惠通道仅面向指定工会或会员群体"),
+                                (987654, "没有这个优惠通道")):
+            with pytest.raises(svc.BookingRefused) as err:
+                _book(mall, "m1", channel_id=channel)
+            assert err.value.reason == reason
+        assert _book(mall, "m2", channel_id=targeted).channel_id == targeted
+        assert s.get(BenefitsMallChannel, closed).issued == 0
+        assert _offer(mall).issued == 2
+
+
+def test_cancelling_gives_the_channel_quota_back(mall: Mall, clock: Any) -> None:
+    from unionhub_benefits_mall.models import BenefitsMallChannel
+
+    svc = _svc()
+    with mall.app.app_context():
+        s = db.session()
+        channel_id = _channel(mall, total_quota=2)
+        mine = _book(mall, "m1", channel_id=channel_id)
+        theirs = _book(mall, "m2", channel_id=channel_id)
+        assert _channel_issued(channel_id) == 2
+        loaded = s.get(BenefitsMallChannel, channel_id)
+        assert loaded is not None and loaded.issued == 2
+        svc.cancel(s, mine.id, by_member=_member(mall, "m1"))
+        assert _channel_issued(channel_id) == 1
+        assert loaded.issued == 1 and mine.offer.issued == 1  # loaded counters not stale
+        assert _channel_used(mall, "m1", channel_id, f"{DAY:%Y-%m}") == 0
+        manager = _staff(mall, "shop_manager")
+        svc.confirm(s, theirs.id, manager)
+        svc.cancel(s, theirs.id, by_staff=manager, reason="技师休假")
+        assert _channel_issued(channel_id) == 0
+        assert _channel_used(mall, "m2", channel_id, f"{DAY:%Y-%m}") == 0
+        assert _offer(mall).issued == 0
+        # the places and the quota are usable again
+        assert _book(mall, "m1", channel_id=channel_id).state == "pending"
+        assert _book(mall, "m2", channel_id=channel_id).state == "pending"
+        assert _channel_issued(channel_id) == 2
+
+
+def test_expiry_gives_channel_quotas_back_per_channel(mall: Mall, clock: Any) -> None:
+    svc = _svc()
+    with mall.app.app_context():
+        s = db.session()
+        monthly = _channel(mall, per_member_quota=2, per_member_period="month")
+        yearly = _channel(mall, name="全年", per_member_quota=3, per_member_period="year")
+        untouched = _channel(mall, name="未使用")
+        _book(mall, "m1", channel_id=monthly)
+        _book(mall, "m1", day=NEXT_MONTH, channel_id=monthly)
+        _book(mall, "m2", channel_id=monthly)
+        _book(mall, "m2", channel_id=yearly)
+        _book(mall, "m3", channel_id=yearly)
+        _book(mall, "m3")
+        s.commit()
+        assert (_channel_issued(monthly), _channel_issued(yearly)) == (3, 2)
+        clock.shift(timedelta(minutes=61))
+        assert svc.expire_holds(s) == 6
+        s.commit()
+        assert [_channel_issued(c) for c in (monthly, yearly, untouched)] == [0, 0, 0]
+        assert _channel_used(mall, "m1", monthly, f"{DAY:%Y-%m}") == 0
+        assert _channel_used(mall, "m1", monthly, f"{NEXT_MONTH:%Y-%m}") == 0
+        assert _channel_used(mall, "m2", monthly, f"{DAY:%Y-%m}") == 0
+        assert _channel_used(mall, "m2", yearly, f"{DAY:%Y}") == 0
+        assert _channel_used(mall, "m3", yearly, f"{DAY:%Y}") == 0
+        assert _offer(mall).issued == 0
+        assert [_used(mall, k) for k in ("m1", "m2", "m3")] == [0, 0, 0]
+
+
+def test_expiry_leaves_other_bookings_channel_quota_alone(mall: Mall, clock: Any) -> None:
+    """Only the expired bookings' units come back: a confirmed booking through the same
+    channel keeps its place and its member's quota."""
+    svc = _svc()
+    with mall.app.app_context():
+        s = db.session()
+        channel_id = _channel(mall, per_member_quota=2)
+        kept = _book(mall, "m1", channel_id=channel_id)
+        _book(mall, "m1", channel_id=channel_id)
+        svc.confirm(s, kept.id, _staff(mall, "shop_clerk"))
+        s.commit()
+        clock.shift(timedelta(minutes=61))
+        assert svc.expire_holds(s) == 1
+        assert _channel_issued(channel_id) == 1
+        assert _channel_used(mall, "m1", channel_id, f"{DAY:%Y-%m}") == 1
+        assert _offer(mall).issued == 1 and _used(mall, "m1") == 1
+
+
+def test_bookable_offer_hides_targeted_offers(mall: Mall, clock: Any) -> None:
+    from unionhub_benefits_mall.eligibility import Viewer
+    from unionhub_benefits_mall.models import BenefitsMallAudience
+
+    svc = _svc()
+    with mall.app.app_context():
+        s = db.session()
+        d1 = mall.world.orgs["d1"]
+        s.add(BenefitsMallAudience(owner_kind="offer", owner_id=mall.service_offer_id,
+                                   org_id=d1.id, org_path=d1.path))
+        s.flush()
+
+        def bookable(key: str, offer_id: int) -> bool:
+            viewer = Viewer.of(s, _member(mall, key))
+            return svc.bookable_offer(s, viewer, offer_id, TODAY) is not None
+
+        assert bookable("m1", mall.service_offer_id)
+        assert bookable("m3", mall.service_offer_id)  # b1 lies under g1, under d1
+        assert not bookable("m2", mall.service_offer_id)
+        assert not bookable("m1", mall.coupon_offer_id)  # a coupon is not booked
+
+
+def test_demo_books_through_the_service_some_through_a_channel(mall: Mall) -> None:
+    """The demo's bookings keep every counter consistent with the bookings still holding,
+    use a channel that bundles the offer, and never the members' registered mobiles."""
+    import random
+
+    from sqlalchemy import func
+
+    from unionhub.demo import DemoContext
+    from unionhub_benefits_mall.bookings import demo
+    from unionhub_benefits_mall.models import BenefitsMallBooking as B
+
+    with mall.app.app_context():
+        s = db.session()
+        channel_id = _channel(mall, total_quota=50, per_member_quota=None)
+        s.commit()
+        people = [mall.world.people[k] for k in ("m1", "m2", "m3")]
+        ctx = DemoContext(rng=random.Random(7), orgs={}, member_ids=[p.member_id for p in people],
+                          officers={})
+        demo.seed(s, ctx)
+        s.commit()
+        states = dict(s.execute(select(B.state, func.count()).group_by(B.state)).all())
+        assert {"pending", "expired"} <= set(states), states
+        assert len(states) >= 4, states
+        holding = ("pending", "confirmed", "completed")
+        assert _offer(mall).issued == s.scalar(select(func.count()).where(
+            B.state.in_(holding)))
+        via = s.scalar(select(func.count()).where(B.channel_id == channel_id))
+        assert via and via >= 1
+        assert _channel_issued(channel_id) == s.scalar(select(func.count()).where(
+            B.channel_id == channel_id, B.state.in_(holding)))
+        phones = set(s.scalars(select(B.contact_phone)))
+        assert not phones & {p.mobile for p in people}
+        assert all(_svc().normalize_phone(p) == p for p in phones)
+        assert ctx.lines and ctx.lines[0].startswith("专属服务预约: ")

@@ -1,6 +1,7 @@
 """Booking races on a real PostgreSQL: 50 members booking 10 places at once get exactly 10
-holds; two staff deciding one booking at once, or a confirmation racing the expiry job, end
-with exactly one winner."""
+holds; bookings through a discount channel hold exactly its total quota and each member's
+quota for it, and the expiry gives them back; two staff deciding one booking at once, or a
+confirmation racing the expiry job, end with exactly one winner."""
 
 from __future__ import annotations
 
@@ -189,3 +190,82 @@ def test_confirmation_racing_the_expiry(pg_database_url: str, mall: Mall) -> Non
     else:
         assert state == "expired" and issued == 0
         assert isinstance(outcome["confirm"], _service().BookingError)
+
+
+def _channel(mall: Mall, **kw: Any) -> int:
+    from unionhub_benefits_mall.models import BenefitsMallChannel, BenefitsMallChannelOffer
+
+    with mall.app.app_context():
+        s = db.session()
+        city = mall.world.orgs["city"]
+        values: dict[str, Any] = dict(
+            name="职工健康月", org_id=city.id, org_path=city.path,
+            valid_from=date.today() - timedelta(days=1),
+            valid_until=date.today() + timedelta(days=30), total_quota=None,
+            per_member_quota=None, per_member_period="month", requires_jingka=False)
+        values.update(kw)
+        channel = BenefitsMallChannel(**values)
+        s.add(channel)
+        s.flush()
+        s.add(BenefitsMallChannelOffer(channel_id=channel.id, offer_id=mall.service_offer_id))
+        s.commit()
+        return channel.id
+
+
+def _counters(mall: Mall, channel_id: int) -> tuple[int, int]:
+    from unionhub_benefits_mall.models import BenefitsMallChannel, BenefitsMallOffer
+
+    with mall.app.app_context():
+        s = db.session()
+        return (int(s.scalar(select(BenefitsMallChannel.issued).where(
+                    BenefitsMallChannel.id == channel_id)) or 0),
+                int(s.scalar(select(BenefitsMallOffer.issued).where(
+                    BenefitsMallOffer.id == mall.service_offer_id)) or 0))
+
+
+def test_twenty_bookings_on_a_channel_of_five(pg_database_url: str, mall: Mall) -> None:
+    """The channel's total quota (5) is tighter than the offer's stock (10): exactly five
+    bookings go through, and the offer's stock held matches; the expiry gives both back."""
+    from unionhub.db import utcnow
+    from unionhub_benefits_mall.models import BenefitsMallBooking
+
+    channel_id = _channel(mall, total_quota=5)
+    with mall.app.app_context():
+        g2 = mall.world.orgs["g2"]
+        ids = [add_member(g2, f"通道{i:02d}", password=None).member_id for i in range(20)]
+    queue = iter(ids)
+    lock = threading.Lock()
+
+    def book() -> None:
+        with lock:
+            member_id = next(queue)
+        _book(mall, member_id, channel_id=channel_id)
+
+    results = race(mall.app, book, n=20)
+    refused = [r for r in results if r is not None]
+    assert len(refused) == 15, refused[:3]
+    assert all(isinstance(r, _service().BookingRefused) and r.reason == "该优惠通道名额已用完"
+               for r in refused)
+    assert _counters(mall, channel_id) == (5, 5)
+    with mall.app.app_context():
+        s = db.session()
+        assert s.scalar(select(func.count()).select_from(BenefitsMallBooking).where(
+            BenefitsMallBooking.channel_id == channel_id)) == 5
+        assert _service().expire_holds(s, utcnow() + timedelta(hours=2)) == 5
+        s.commit()
+    assert _counters(mall, channel_id) == (0, 0)
+
+
+def test_one_member_racing_for_a_channels_quota(pg_database_url: str, mall: Mall) -> None:
+    """Four bookings by one member at once through a channel allowing one a month."""
+    from unionhub_benefits_mall.models import BenefitsMallQuotaUse as Q
+
+    channel_id = _channel(mall, per_member_quota=1)
+    member_id = mall.world.people["m1"].member_id
+    results = race(mall.app, lambda: _book(mall, member_id, channel_id=channel_id), n=4)
+    assert sum(r is None for r in results) == 1, results
+    assert _counters(mall, channel_id) == (1, 1)
+    with mall.app.app_context():
+        s = db.session()
+        used = dict(s.execute(select(Q.scope, Q.used).where(Q.member_id == member_id)).all())
+        assert used == {f"channel:{channel_id}": 1, f"offer:{mall.service_offer_id}": 1}

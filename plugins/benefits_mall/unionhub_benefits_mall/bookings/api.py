@@ -12,6 +12,7 @@ from unionhub import db
 from unionhub.access.service import can
 from unionhub.api import PAGE_PARAMS, ApiError, Page, operation, paginate
 
+from ..eligibility import Viewer
 from ..models import BenefitsMallBooking
 from ..web import api
 from . import service
@@ -21,8 +22,11 @@ class BookingIn(BaseModel):
     service_date: date
     store_id: int | None = None
     people: int = 1
-    contact_phone: str = Field(default="", max_length=40)
+    contact_phone: str = Field(max_length=40, description=(
+        "本次预约的联系电话（手机号或固定电话），必填；不会用会员登记的手机号代替"))
     note: str = Field(default="", max_length=500)
+    channel_id: int | None = Field(default=None, description=(
+        "从优惠通道进入时的通道 id：占用该通道的总名额和每人限额"))
 
 
 class CancelIn(BaseModel):
@@ -33,6 +37,7 @@ class BookingOut(BaseModel):
     id: int
     number: str
     offer_id: int
+    channel_id: int | None
     offer_title: str
     merchant: str
     store_id: int | None
@@ -55,7 +60,8 @@ def _member() -> Any:
 
 
 def _out(b: BenefitsMallBooking) -> BookingOut:
-    return BookingOut(id=b.id, number=b.number, offer_id=b.offer_id, offer_title=b.offer.title,
+    return BookingOut(id=b.id, number=b.number, offer_id=b.offer_id, channel_id=b.channel_id,
+                      offer_title=b.offer.title,
                       merchant=b.offer.merchant.name, store_id=b.store_id,
                       service_date=b.service_date, people=b.people,
                       contact_phone=b.contact_phone, note=b.note, state=b.state,
@@ -66,15 +72,18 @@ def _out(b: BenefitsMallBooking) -> BookingOut:
 @api.route("/offers/<int:offer_id>/bookings", methods=["POST"])
 @operation("福利商城：预约专属服务（名额与每人限额在提交时占用，商户确认前超时自动释放）",
            tags=["benefits_mall"], body=BookingIn, response=BookingOut, status=201,
-           errors=(403, 422))
+           errors=(403, 404, 422))
 def api_book(offer_id: int, data: BookingIn) -> Any:
     member = _member()
     s = db.session()
+    viewer = Viewer.of(s, member)
+    if service.bookable_offer(s, viewer, offer_id, service.beijing_today()) is None:
+        raise ApiError(404, "not_found", "没有这项可预约的服务，或它不面向您")
     try:
         booking = service.book(s, member, offer_id, service_date=data.service_date,
                                store_id=data.store_id, people=data.people,
-                               contact_phone=data.contact_phone or member.mobile or "",
-                               note=data.note)
+                               contact_phone=data.contact_phone, note=data.note,
+                               channel_id=data.channel_id)
     except service.BookingRefused as exc:
         s.rollback()
         raise ApiError(422, "refused", exc.reason,

@@ -10,6 +10,13 @@ Every state change is one conditional ``UPDATE … WHERE state = …`` whose row
 two staff acting on one booking at once — or a confirmation racing the expiry job — end with
 exactly one winner. The member's quota counts bookings per ``per_member_period`` of the
 *service date* (an offer limited to 2 a month allows two services in each month).
+
+A booking made through a discount channel (``channel_id``) also holds one unit of the
+channel's total quota and of the member's quota for that channel — per the channel's period
+of the same service date — and gives them back with the rest (cancellation, expiry).
+
+The contact phone is what the member typed on the form, never their registered mobile:
+merchant clerks see it masked (:func:`mask_phone`), managers can call it.
 """
 
 from __future__ import annotations
@@ -27,11 +34,13 @@ from sqlalchemy.orm import Session
 from unionhub.db import utcnow
 from unionhub.i18n import _
 from unionhub.identity.models import Member
+from unionhub.identity.numbers import mask_mobile, normalize_digits
 
 from .. import quota
-from ..eligibility import Viewer, period_key, refusal
+from ..eligibility import Viewer, audience_clause, live_offer_clause, period_key, refusal
 from ..models import (
     BenefitsMallBooking,
+    BenefitsMallChannel,
     BenefitsMallOffer,
     BenefitsMallOfferStore,
     BenefitsMallStaff,
@@ -46,11 +55,12 @@ STATE_LABELS = {"pending": "待确认", "confirmed": "已确认", "completed": "
                 "cancelled": "已取消", "expired": "已失效"}
 OPEN = (BookingState.PENDING, BookingState.CONFIRMED)
 MAX_PEOPLE = 20
-PHONE = re.compile(r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?)$")
+MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+#: area code (3 or 4 digits, leading 0), number (7 or 8 digits), optional extension
+LANDLINE = re.compile(r"^(0[0-9]{2,3})-?([0-9]{7,8})(-[0-9]{1,6})?$")
 #: WeChat template fields hold at most 20 characters.
 WECHAT_FIELD = 20
 EXPIRE_CHUNK = 500
-
 
 
 class BookingRefused(Exception):
@@ -91,6 +101,47 @@ def stores_for(session: Session, offer: BenefitsMallOffer) -> list[BenefitsMallS
     if session.scalar(select(exists(listed))):
         stmt = stmt.where(BenefitsMallStore.id.in_(listed))
     return list(session.scalars(stmt.order_by(BenefitsMallStore.id)))
+
+
+def bookable_offer(session: Session, viewer: Viewer, offer_id: int, today: date
+                   ) -> BenefitsMallOffer | None:
+    """The service offer ``offer_id`` if it is live and ``viewer`` is in its audience, else
+    None (the pages answer 404, as the offer page does: a targeted offer is not revealed to
+    members outside its audience). Member requirements (active membership, a Jingka) do not
+    hide it: the booking page says why instead."""
+    return session.scalar(select(BenefitsMallOffer).where(
+        BenefitsMallOffer.id == offer_id, BenefitsMallOffer.kind == OfferKind.SERVICE,
+        live_offer_clause(today),
+        audience_clause("offer", BenefitsMallOffer.id, viewer)))
+
+
+def normalize_phone(raw: str | None) -> str | None:
+    """The contact phone in a canonical form — 11 digits for a mobile (spaces, hyphens,
+    full-width digits and a +86 prefix dropped); for a landline the digits with the hyphens
+    the member typed (``010-66668888``, ``0571-88886666-12``) — or None when it is neither."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    digits = normalize_digits(text)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    if MOBILE.match(digits):
+        return digits
+    compact = "-".join(normalize_digits(part) for part in text.split("-"))
+    return compact if LANDLINE.match(compact) else None
+
+
+def mask_phone(phone: str | None) -> str:
+    """A contact phone as merchant clerks see it: ``138****1234``, ``010-****8888``."""
+    value = phone or ""
+    if MOBILE.match(value):
+        return mask_mobile(value)
+    if not LANDLINE.match(value):
+        return "*" * 11
+    if "-" in value:
+        area, rest = value.split("-", 1)
+        return f"{area}-****{rest.split('-')[0][-4:]}"
+    return f"{value[:3]}****{value[-4:]}"
 
 
 def _number(session: Session, today: date) -> str:
@@ -134,8 +185,10 @@ def check_input(session: Session, offer: BenefitsMallOffer, *, service_date: dat
         raise BookingRefused(_("门店：该服务不在这家门店提供"), "store_id")
     if people is None or not 1 <= people <= MAX_PEOPLE:
         raise BookingRefused(_("人数：应在 1 到 %(n)s 之间", n=MAX_PEOPLE), "people")
-    phone = re.sub(r"[\s]", "", contact_phone or "")
-    if not PHONE.match(phone):
+    if not (contact_phone or "").strip():
+        raise BookingRefused(_("联系电话：请填写联系电话，商户将通过它与您联系"), "contact_phone")
+    phone = normalize_phone(contact_phone)
+    if phone is None:
         raise BookingRefused(_("联系电话：请填写 11 位手机号或固定电话"), "contact_phone")
     text = (note or "").strip()
     if len(text) > 500:
@@ -145,9 +198,13 @@ def check_input(session: Session, offer: BenefitsMallOffer, *, service_date: dat
 
 def book(session: Session, member: Member, offer_id: int, *, service_date: date | None,
          store_id: int | None, people: int | None, contact_phone: str, note: str = "",
-         today: date | None = None, now: datetime | None = None) -> BenefitsMallBooking:
-    """Book ``offer_id`` for ``member``: eligibility re-checked now, the fields validated,
-    then one unit of stock and of the member's quota held until ``hold_until``.
+         channel_id: int | None = None, today: date | None = None,
+         now: datetime | None = None) -> BenefitsMallBooking:
+    """Book ``offer_id`` for ``member`` (through the discount channel ``channel_id``, if
+    given): eligibility re-checked now — the channel's too — the fields validated, then held
+    until ``hold_until``: one unit of the member's quota for the offer and, with a channel,
+    for the channel (both per period of the service date), one of the channel's total quota
+    and one of the offer's stock — the same order as a coupon claim, the offer's row last.
 
     Raises :class:`BookingRefused` with a reason for the member; the writes are made in a
     savepoint, so a refusal leaves the caller's transaction as it was.
@@ -157,7 +214,12 @@ def book(session: Session, member: Member, offer_id: int, *, service_date: date 
     offer = session.get(BenefitsMallOffer, offer_id)
     if offer is None or offer.kind != OfferKind.SERVICE:
         raise BookingRefused(_("没有这项可预约的服务"))
-    why = refusal(session, Viewer.of(session, member), offer, today)
+    channel: BenefitsMallChannel | None = None
+    if channel_id is not None:
+        channel = session.get(BenefitsMallChannel, channel_id, populate_existing=True)
+        if channel is None:
+            raise BookingRefused(_("没有这个优惠通道"))
+    why = refusal(session, Viewer.of(session, member), offer, today, channel)
     if why:
         raise BookingRefused(_(why))
     data = check_input(session, offer, service_date=service_date, store_id=store_id,
@@ -167,10 +229,21 @@ def book(session: Session, member: Member, offer_id: int, *, service_date: date 
                 session, member.id, quota.offer_scope(offer.id),
                 period_key(offer.per_member_period, data.service_date),
                 offer.per_member_limit):
-            raise BookingRefused(_quota_message(offer))
+            raise BookingRefused(_quota_message(offer.per_member_limit,
+                                                offer.per_member_period))
+        if channel is not None:
+            if channel.per_member_quota is not None and not quota.take_quota(
+                    session, member.id, quota.channel_scope(channel.id),
+                    period_key(channel.per_member_period, data.service_date),
+                    channel.per_member_quota):
+                raise BookingRefused(_quota_message(channel.per_member_quota,
+                                                    channel.per_member_period, channel=True))
+            if not quota.hold(session, BenefitsMallChannel, channel.id):
+                raise BookingRefused(_("该优惠通道名额已用完"))
         if not quota.hold(session, BenefitsMallOffer, offer.id):
             raise BookingRefused(_("该服务的预约名额已满"))
         booking = B(number=_number(session, today), offer_id=offer.id,
+                    channel_id=channel.id if channel else None,
                     merchant_id=offer.merchant_id, store_id=data.store_id, member_id=member.id,
                     org_path=member.org.path, service_date=data.service_date,
                     people=data.people, contact_phone=data.contact_phone, note=data.note,
@@ -179,14 +252,20 @@ def book(session: Session, member: Member, offer_id: int, *, service_date: date 
         session.add(booking)
         session.flush()
     session.expire(offer, ["issued"])
+    if channel is not None:
+        session.expire(channel, ["issued"])
     return booking
 
 
-def _quota_message(offer: BenefitsMallOffer) -> str:
-    per = {"all": _("每人限预约 %(n)s 次"), "year": _("每人每年限预约 %(n)s 次"),
-           "month": _("每人每月限预约 %(n)s 次"), "day": _("每人每天限预约 %(n)s 次")}
-    text = per.get(offer.per_member_period, per["all"])
-    return _("您的预约次数已用完（%(rule)s）", rule=text % {"n": offer.per_member_limit})
+_PER_PERIOD = {"all": "每人限预约 %(n)s 次", "year": "每人每年限预约 %(n)s 次",
+               "month": "每人每月限预约 %(n)s 次", "day": "每人每天限预约 %(n)s 次"}
+
+
+def _quota_message(limit: int, period: str, *, channel: bool = False) -> str:
+    rule = _(_PER_PERIOD.get(period, _PER_PERIOD["all"]), n=limit)
+    if channel:
+        return _("您在该优惠通道的预约次数已用完（%(rule)s）", rule=rule)
+    return _("您的预约次数已用完（%(rule)s）", rule=rule)
 
 
 # -- state changes ----------------------------------------------------------------------------
@@ -306,29 +385,50 @@ def cancel(session: Session, booking_id: int, *, by_member: Member | None = None
 
 
 def _release(session: Session, booking_ids: Sequence[int]) -> None:
-    """Give back the stock (one UPDATE per offer, with the count) and the members' quota (one
-    UPDATE per member, offer and period) of bookings that just stopped holding."""
+    """Give back what bookings that just stopped holding held: the offers' stock and the
+    channels' total quota (one UPDATE per offer / channel, with the count), and the members'
+    quota for the offer and the channel (one UPDATE per member, scope and period — the period
+    of the service date, as when booking)."""
+    moved: list[tuple[type, int]] = []
     for offer_id, n in session.execute(select(B.offer_id, func.count()).where(
             B.id.in_(booking_ids)).group_by(B.offer_id)):
         quota.release(session, BenefitsMallOffer, offer_id, int(n))
-    rows = session.execute(
-        select(B.member_id, B.offer_id, B.service_date, BenefitsMallOffer.per_member_period,
-               BenefitsMallOffer.per_member_limit)
-        .join(BenefitsMallOffer, BenefitsMallOffer.id == B.offer_id)
-        .where(B.id.in_(booking_ids)))
+        moved.append((BenefitsMallOffer, offer_id))
+    for channel_id, n in session.execute(select(B.channel_id, func.count()).where(
+            B.id.in_(booking_ids), B.channel_id.is_not(None)).group_by(B.channel_id)):
+        quota.release(session, BenefitsMallChannel, channel_id, int(n))
+        moved.append((BenefitsMallChannel, channel_id))
     counts: dict[tuple[int, str, str], int] = {}
-    for member_id, offer_id, service_date, period, limit in rows:
-        if limit is None:
-            continue
-        key = (member_id, quota.offer_scope(offer_id), period_key(period, service_date))
-        counts[key] = counts.get(key, 0) + 1
+
+    def count(member_id: int, scope: str, period: str) -> None:
+        counts[member_id, scope, period] = counts.get((member_id, scope, period), 0) + 1
+
+    for member_id, offer_id, service_date, period, limit in session.execute(
+            select(B.member_id, B.offer_id, B.service_date, BenefitsMallOffer.per_member_period,
+                   BenefitsMallOffer.per_member_limit)
+            .join(BenefitsMallOffer, BenefitsMallOffer.id == B.offer_id)
+            .where(B.id.in_(booking_ids))):
+        if limit is not None:
+            count(member_id, quota.offer_scope(offer_id), period_key(period, service_date))
+    for member_id, channel_id, service_date, period, limit in session.execute(
+            select(B.member_id, B.channel_id, B.service_date,
+                   BenefitsMallChannel.per_member_period, BenefitsMallChannel.per_member_quota)
+            .join(BenefitsMallChannel, BenefitsMallChannel.id == B.channel_id)
+            .where(B.id.in_(booking_ids))):
+        if limit is not None:
+            count(member_id, quota.channel_scope(channel_id), period_key(period, service_date))
     for (member_id, scope, period), n in sorted(counts.items()):
         quota.release_quota(session, member_id, scope, period, n)
+    for model, row_id in moved:  # loaded counters are stale now
+        loaded = session.identity_map.get(session.identity_key(model, row_id))
+        if loaded is not None:
+            session.expire(loaded, ["issued"])
 
 
 def expire_holds(session: Session, now: datetime | None = None) -> int:
-    """Pending bookings past ``hold_until`` → expired, set-based, with their stock and quota
-    given back and the members told; returns how many expired."""
+    """Pending bookings past ``hold_until`` → expired, set-based, with their stock, channel
+    quota and member quotas given back (grouped per offer, channel, member and period) and
+    the members told; returns how many expired."""
     now = now or utcnow()
     table = B.__table__
     rows = session.execute(

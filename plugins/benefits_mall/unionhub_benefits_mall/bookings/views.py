@@ -20,12 +20,12 @@ from unionhub.db import utcnow
 from unionhub.identity.models import Member
 from unionhub.web.pagination import paginate
 
+from ..eligibility import Viewer, refusal
 from ..models import (
     BenefitsMallBooking,
-    BenefitsMallOffer,
+    BenefitsMallChannel,
     BenefitsMallStore,
-    OfferKind,
-    OfferStatus,
+    StaffRole,
 )
 from ..staff import current_staff, staff_required
 from ..web import bp
@@ -73,20 +73,40 @@ def _parse_int(raw: str) -> int | None:
 # -- member -----------------------------------------------------------------------------------
 
 
+def _channel_id(raw: str) -> tuple[int | None, bool]:
+    """(channel id, whether one was asked for): ``?channel=`` on the offer page's link, a
+    hidden ``channel_id`` on the form. Something given that is no id counts as asked for a
+    channel that does not exist (the service refuses it), never as "no channel"."""
+    text = raw.strip()
+    if not text:
+        return None, False
+    return (int(text) if text.isdigit() and len(text) <= 9 else 0), True
+
+
 @bp.route("/offers/<int:offer_id>/book", methods=["GET", "POST"], endpoint="booking_new")
 @login_required
 def booking_new(offer_id: int) -> Any:
     require(CLAIM)
     member = _member()
     s = db.session()
-    offer = s.get(BenefitsMallOffer, offer_id)
-    if offer is None or offer.kind != OfferKind.SERVICE or offer.status != OfferStatus.APPROVED:
-        abort(404)  # proposed, rejected or withdrawn offers are not shown to members
     today = service.beijing_today()
-    from ..eligibility import Viewer, refusal
+    viewer = Viewer.of(s, member)
+    offer = service.bookable_offer(s, viewer, offer_id, today)
+    if offer is None:
+        abort(404)  # not live, not a service, or targeted at others: as on the offer page
+    raw_channel = (request.form.get("channel_id", "") if request.method == "POST"
+                   else request.args.get("channel", ""))
+    channel_id, via_channel = _channel_id(raw_channel)
+    channel = s.get(BenefitsMallChannel, channel_id) if channel_id else None
 
-    why = refusal(s, Viewer.of(s, member), offer, today)
-    values = {"contact_phone": member.mobile or "", "people": "1", "service_date": ""}
+    def why_not() -> str | None:
+        if via_channel and channel is None:
+            return "没有这个优惠通道"
+        return refusal(s, viewer, offer, today, channel)
+
+    why = why_not()
+    # The contact phone is typed by the member: never filled in from the registered mobile.
+    values = {"contact_phone": "", "people": "1", "service_date": ""}
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
@@ -102,7 +122,8 @@ def booking_new(offer_id: int) -> Any:
                     s, member, offer.id, service_date=_parse_date(values["service_date"]),
                     store_id=_parse_int(values["store_id"]),
                     people=_parse_int(values["people"]),
-                    contact_phone=values["contact_phone"], note=values["note"], today=today)
+                    contact_phone=values["contact_phone"], note=values["note"],
+                    channel_id=channel_id if via_channel else None, today=today)
             except service.BookingRefused as exc:
                 s.rollback()
                 errors[exc.field or "form"] = _(exc.reason)
@@ -113,11 +134,17 @@ def booking_new(offer_id: int) -> Any:
                         "未确认的预约会自动取消", number=booking.number,
                         minutes=offer.booking_hold_minutes), "success")
                 return redirect(url_for(".my_bookings"))
-            why = refusal(s, Viewer.of(s, member), offer, today)
+            offer = service.bookable_offer(s, viewer, offer_id, today)
+            if offer is None:
+                abort(404)
+            channel = s.get(BenefitsMallChannel, channel_id) if channel_id else None
+            why = why_not()
+    offer_url = link("benefits_mall.offer", offer_id=offer.id,
+                     **({"channel": channel.id} if channel else {}))
     return render_template(
         "benefits_mall/bookings/new.html", form=FlaskForm(), offer=offer, why=why,
-        stores=service.stores_for(s, offer), values=values, errors=errors, today=today,
-        offer_url=link("benefits_mall.offer", offer_id=offer.id)), status
+        channel=channel, stores=service.stores_for(s, offer), values=values, errors=errors,
+        today=today, offer_url=offer_url), status
 
 
 @bp.route("/my/bookings", endpoint="my_bookings")
@@ -179,8 +206,12 @@ def merchant_bookings() -> Any:
         stmt = stmt.order_by(pending_first, B.hold_until, B.service_date, B.id)
     page = paginate(stmt, scalars=False)
     now = utcnow()
+    # Clerks see the member's contact phone masked and cannot call it from the page;
+    # managers see it masked too, behind a tap-to-call link carrying the full number.
     return render_template("benefits_mall/bookings/merchant.html", page=page, tab=tab,
                            tabs=TABS, labels=service.STATE_LABELS, now=now,
+                           can_call=staff.role == StaffRole.MANAGER,
+                           mask_phone=service.mask_phone,
                            minutes_left=lambda b: max(0, int(
                                (b.hold_until - now).total_seconds() // 60)),
                            today=service.beijing_today(), form=FlaskForm(),
@@ -213,7 +244,11 @@ def _staff_action(booking_id: int, action: str) -> Any:
     else:
         s.commit()
         flash(message, "success")
-    return redirect(url_for(".merchant_bookings", tab=request.args.get("tab", "open")))
+    back: dict[str, Any] = {"tab": request.args.get("tab", "open")}
+    page = _parse_int(request.args.get("page", ""))
+    if page and page > 1:
+        back["page"] = page
+    return redirect(url_for(".merchant_bookings", **back))
 
 
 @bp.route("/merchant/bookings/<int:booking_id>/confirm", methods=["POST"],

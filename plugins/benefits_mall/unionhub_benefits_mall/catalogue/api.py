@@ -183,8 +183,10 @@ def api_offer(offer_id: int) -> Any:
         used = service.used_by(s, viewer.member_id, offer, on)
     if refusal is None and service.remaining(offer) == 0:
         refusal = _("已领完")
-    if refusal is None and used is not None and offer.per_member_limit is not None \
-            and used >= offer.per_member_limit:
+    # A service's quota counts per period of the service date: this period's use does not
+    # refuse it (booking checks per date); coupons count per period of the claim.
+    if refusal is None and used is not None and offer.kind == OfferKind.COUPON \
+            and offer.per_member_limit is not None and used >= offer.per_member_limit:
         refusal = _("您已达到本期领取上限")
     detail = OfferDetailOut(
         **_out(offer).model_dump(),

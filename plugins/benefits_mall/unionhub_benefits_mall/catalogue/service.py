@@ -1010,7 +1010,10 @@ def remaining(offer: BenefitsMallOffer) -> int | None:
 
 
 def used_by(session: Session, member_id: int, offer: BenefitsMallOffer, on: date) -> int:
-    """How much of the offer's per-member limit the member has used in the current period."""
+    """How much of the offer's per-member limit the member has used in the period of ``on``.
+    For a coupon that is the claim's period; a service's bookings count per period of their
+    service date, so for a service this is only the use by services dated in ``on``'s period
+    (shown for information, never a reason to hide the booking link)."""
     if offer.per_member_limit is None:
         return 0
     used = session.scalar(select(BenefitsMallQuotaUse.used).where(

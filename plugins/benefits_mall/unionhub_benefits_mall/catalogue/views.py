@@ -105,9 +105,13 @@ def home() -> Any:
         search_url=endpoint_url("search.page"), **page_context())
 
 
-def _channel() -> BenefitsMallChannel | None:
+def _channel(viewer: eligibility.Viewer | None, on: date) -> BenefitsMallChannel | None:
+    """The ``?channel=`` the page was reached from, only when it is open to ``viewer``:
+    otherwise it is ignored (its name is not shown, nor its id sent with the claim)."""
+    from ..channels.service import open_channel
+
     channel_id = _int_arg("channel")
-    return db.session().get(BenefitsMallChannel, channel_id) if channel_id else None
+    return open_channel(db.session(), viewer, channel_id, on) if channel_id else None
 
 
 def _action(offer: BenefitsMallOffer, channel: BenefitsMallChannel | None) -> str | None:
@@ -126,7 +130,7 @@ def offer(offer_id: int) -> Any:
     item = service.viewable_offer(s, viewer, offer_id, on)
     if item is None:
         abort(404)
-    channel = _channel()
+    channel = _channel(viewer, on)
     state, refusal, used = _eligibility(viewer, item, channel, on)
     html = render_template(
         "benefits_mall/catalogue/offer.html", offer=item, channel=channel, state=state,
@@ -145,7 +149,10 @@ def _eligibility(viewer: eligibility.Viewer | None, item: BenefitsMallOffer,
                  ) -> tuple[str, str | None, int | None]:
     """(state, refusal, used): ``login`` for visitors, ``not_member`` for accounts that are
     no member, ``forbidden`` without the claim permission, ``refused`` with the reason,
-    ``sold_out``, ``limit`` (the member's quota for the period is used up) or ``ok``."""
+    ``sold_out``, ``limit`` (a coupon whose per-member quota for this period is used up) or
+    ``ok``. A service's quota counts per period of the *service date*, so this month's use
+    says nothing about next month's: services are never gated on it — the booking form
+    decides and explains per date."""
     if not current_user.is_authenticated:
         return "login", None, None
     if viewer is None:
@@ -159,7 +166,8 @@ def _eligibility(viewer: eligibility.Viewer | None, item: BenefitsMallOffer,
     used = service.used_by(s, viewer.member_id, item, on)
     if service.remaining(item) == 0:
         return "sold_out", None, used
-    if item.per_member_limit is not None and used >= item.per_member_limit:
+    if item.kind == OfferKind.COUPON and item.per_member_limit is not None \
+            and used >= item.per_member_limit:
         return "limit", None, used
     return "ok", None, used
 
