@@ -239,6 +239,21 @@ def test_cancel_releases_stock_and_quota(mall: Mall, clock: Any) -> None:
         assert _offer(mall).issued == 0
 
 
+def test_release_gives_back_what_was_taken_after_the_limit_changed(mall: Mall,
+                                                                   clock: Any) -> None:
+    """An officer changes the offer's per-member period while a booking holds: cancelling
+    releases the counter the booking raised (this month's), not one of the new period."""
+    svc = _svc()
+    with mall.app.app_context():
+        s = db.session()
+        booking = _book(mall, "m1")
+        assert booking.quota_taken == [[f"offer:{mall.service_offer_id}", f"{DAY:%Y-%m}"]]
+        _offer(mall).per_member_period = "year"
+        s.flush()
+        svc.cancel(s, booking.id, by_member=_member(mall, "m1"))
+        assert _used(mall, "m1") == 0
+
+
 def test_cancel_refused_when_the_state_changed_meanwhile(mall: Mall, clock: Any) -> None:
     svc = _svc()
     with mall.app.app_context():

@@ -383,6 +383,8 @@ class BenefitsMallBooking(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
     reason: Mapped[str | None] = mapped_column(String(300))
+    #: The member counters this booking raised, ``[[scope, period], …]``: released as recorded.
+    quota_taken: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
 
     offer: Mapped[BenefitsMallOffer] = relationship(lazy="joined")
 

@@ -224,20 +224,24 @@ def book(session: Session, member: Member, offer_id: int, *, service_date: date 
         raise BookingRefused(_(why))
     data = check_input(session, offer, service_date=service_date, store_id=store_id,
                        people=people, contact_phone=contact_phone, note=note, today=today)
+    taken: list[list[str]] = []  # [scope, period] of each member counter raised
     with session.begin_nested():
-        if offer.per_member_limit is not None and not quota.take_quota(
-                session, member.id, quota.offer_scope(offer.id),
-                period_key(offer.per_member_period, data.service_date),
-                offer.per_member_limit):
-            raise BookingRefused(_quota_message(offer.per_member_limit,
-                                                offer.per_member_period))
+        if offer.per_member_limit is not None:
+            scope = quota.offer_scope(offer.id)
+            period = period_key(offer.per_member_period, data.service_date)
+            if not quota.take_quota(session, member.id, scope, period, offer.per_member_limit):
+                raise BookingRefused(_quota_message(offer.per_member_limit,
+                                                    offer.per_member_period))
+            taken.append([scope, period])
         if channel is not None:
-            if channel.per_member_quota is not None and not quota.take_quota(
-                    session, member.id, quota.channel_scope(channel.id),
-                    period_key(channel.per_member_period, data.service_date),
-                    channel.per_member_quota):
-                raise BookingRefused(_quota_message(channel.per_member_quota,
-                                                    channel.per_member_period, channel=True))
+            if channel.per_member_quota is not None:
+                scope = quota.channel_scope(channel.id)
+                period = period_key(channel.per_member_period, data.service_date)
+                if not quota.take_quota(session, member.id, scope, period,
+                                        channel.per_member_quota):
+                    raise BookingRefused(_quota_message(
+                        channel.per_member_quota, channel.per_member_period, channel=True))
+                taken.append([scope, period])
             if not quota.hold(session, BenefitsMallChannel, channel.id):
                 raise BookingRefused(_("该优惠通道名额已用完"))
         if not quota.hold(session, BenefitsMallOffer, offer.id):
@@ -247,7 +251,7 @@ def book(session: Session, member: Member, offer_id: int, *, service_date: date 
                     merchant_id=offer.merchant_id, store_id=data.store_id, member_id=member.id,
                     org_path=member.org.path, service_date=data.service_date,
                     people=data.people, contact_phone=data.contact_phone, note=data.note,
-                    state=BookingState.PENDING, created_at=now,
+                    state=BookingState.PENDING, created_at=now, quota_taken=taken,
                     hold_until=now + timedelta(minutes=max(offer.booking_hold_minutes, 1)))
         session.add(booking)
         session.flush()
@@ -386,9 +390,9 @@ def cancel(session: Session, booking_id: int, *, by_member: Member | None = None
 
 def _release(session: Session, booking_ids: Sequence[int]) -> None:
     """Give back what bookings that just stopped holding held: the offers' stock and the
-    channels' total quota (one UPDATE per offer / channel, with the count), and the members'
-    quota for the offer and the channel (one UPDATE per member, scope and period — the period
-    of the service date, as when booking)."""
+    channels' total quota (one UPDATE per offer / channel, with the count), and exactly the
+    member counters each booking raised (``quota_taken``: one UPDATE per member, scope and
+    period) — not recomputed from the current limits, which an officer may have changed."""
     moved: list[tuple[type, int]] = []
     for offer_id, n in session.execute(select(B.offer_id, func.count()).where(
             B.id.in_(booking_ids)).group_by(B.offer_id)):
@@ -399,24 +403,10 @@ def _release(session: Session, booking_ids: Sequence[int]) -> None:
         quota.release(session, BenefitsMallChannel, channel_id, int(n))
         moved.append((BenefitsMallChannel, channel_id))
     counts: dict[tuple[int, str, str], int] = {}
-
-    def count(member_id: int, scope: str, period: str) -> None:
-        counts[member_id, scope, period] = counts.get((member_id, scope, period), 0) + 1
-
-    for member_id, offer_id, service_date, period, limit in session.execute(
-            select(B.member_id, B.offer_id, B.service_date, BenefitsMallOffer.per_member_period,
-                   BenefitsMallOffer.per_member_limit)
-            .join(BenefitsMallOffer, BenefitsMallOffer.id == B.offer_id)
-            .where(B.id.in_(booking_ids))):
-        if limit is not None:
-            count(member_id, quota.offer_scope(offer_id), period_key(period, service_date))
-    for member_id, channel_id, service_date, period, limit in session.execute(
-            select(B.member_id, B.channel_id, B.service_date,
-                   BenefitsMallChannel.per_member_period, BenefitsMallChannel.per_member_quota)
-            .join(BenefitsMallChannel, BenefitsMallChannel.id == B.channel_id)
-            .where(B.id.in_(booking_ids))):
-        if limit is not None:
-            count(member_id, quota.channel_scope(channel_id), period_key(period, service_date))
+    for member_id, taken in session.execute(
+            select(B.member_id, B.quota_taken).where(B.id.in_(booking_ids))):
+        for scope, period in taken or ():
+            counts[member_id, scope, period] = counts.get((member_id, scope, period), 0) + 1
     for (member_id, scope, period), n in sorted(counts.items()):
         quota.release_quota(session, member_id, scope, period, n)
     for model, row_id in moved:  # loaded counters are stale now

@@ -362,6 +362,7 @@ def upgrade() -> None:
         sa.Column("decided_at", unionhub.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("decided_by", sa.Integer(), nullable=True),
         sa.Column("reason", sa.String(length=300), nullable=True),
+        sa.Column("quota_taken", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["channel_id"],
             ["benefits_mall_channel.id"],
