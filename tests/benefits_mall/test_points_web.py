@@ -233,7 +233,7 @@ def test_expire_job_runs_on_beat(mall: Mall) -> None:
 
 def test_chart_with_braces_in_org_names():
     """Org names are data: braces in them must not be taken for format fields."""
-    from unionhub_benefits_mall.points.charts import Group, grouped_bars
+    from unionhub.web.charts import Group, grouped_bars
 
     svg = str(grouped_bars("k", "标题{x}", "说明{0}", ["发放"], [Group("工会{y}", [5])]))
     assert "工会{y}" in svg and "标题{x}" in svg and svg.startswith("<svg")

@@ -247,18 +247,19 @@ def test_charts_are_accessible_svg() -> None:
     from flask import Flask
     from flask_babel import Babel
 
-    from unionhub_mutualaid.office import charts
+    from unionhub.web import charts
 
     app = Flask(__name__)
     Babel(app)
     with app.test_request_context():
         bars = [charts.Bar("甲", 3), charts.Bar("乙", 1)]
-        svg = str(charts.bar_chart("k", "标题<", "说明", bars))
+        svg = str(charts.bars("k", "标题<", "说明", bars))
         assert svg.startswith("<svg") and '<title id="k-t">标题&lt;</title>' in svg
         assert 'width="100%"' in svg and 'aria-labelledby="k-t k-d"' in svg
-        assert "暂无数据" in str(charts.bar_chart("e", "t", "d", []))
+        assert "暂无数据" in str(charts.bars("e", "t", "d", []))
         g = str(charts.gauge("g", "t", "d", D("66.7"), "率"))
         assert 'stroke-dasharray="66.7 33.3"' in g and "66.7%" in g
-        cols = str(charts.stacked_columns("c", "t", "d", ["1月", "2月"],
-                                          [charts.Series("a", [1, 0]), charts.Series("b", [2, 0])]))
+        cols = str(charts.columns("c", "t", "d", ["1月", "2月"],
+                                  [charts.Series("a", [1, 0]), charts.Series("b", [2, 0])],
+                                  stacked=True))
         assert cols.count("<rect") == 4  # two segments + two legend keys

@@ -22,11 +22,12 @@ from unionhub.groups.models import MemberGroup
 from unionhub.jobs import service as jobs
 from unionhub.jobs.models import Job
 from unionhub.orgs.models import Org
+from unionhub.web import charts
 from unionhub.web.pagination import paginate
 
 from ..models import BenefitsMallPointsRule
 from ..web import bp
-from . import charts, service
+from . import service
 from .jobs import GRANT_JOB
 from .report import report
 

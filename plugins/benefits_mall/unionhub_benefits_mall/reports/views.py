@@ -21,12 +21,13 @@ from sqlalchemy import select
 
 from unionhub import db
 from unionhub.access.service import require
+from unionhub.web import charts
 from unionhub.web.pagination import paginate
 
 from ..models import BenefitsMallMerchant, BenefitsMallSettlement
 from ..staff import current_staff, staff_required
 from ..web import bp
-from . import charts, export, service
+from . import export, service
 from .service import MANAGE_PERMISSION, PERMISSION, ReportError, SettlementError
 
 
@@ -303,7 +304,7 @@ def dashboard_charts(d: service.Dashboard) -> dict[str, Markup]:
               start=h.start.isoformat(), end=h.end.isoformat()),
             [_short_day(x.day) for x in d.days],
             [charts.Series(_("领取"), [x.claims for x in d.days]),
-             charts.Series(_("核销"), [x.redemptions for x in d.days])]),
+             charts.Series(_("核销"), [x.redemptions for x in d.days])], label_every=5),
         "categories": charts.bars(
             "bm-categories", _("热门服务类别"), _("各服务类别领取的福利券张数"),
             [charts.Bar(_(g.name), g.claims, _("张")) for g in

@@ -19,10 +19,11 @@ from unionhub import db
 from unionhub.access import service as access
 from unionhub.access.models import RoleGrant
 from unionhub.orgs.models import Org
+from unionhub.web import charts
 
 from ..models import MutualaidPlan
 from ..web import bp
-from . import charts, stats
+from . import stats
 from .stats import PERMISSION, Scope
 
 #: How far below the viewer's top orgs the org selector reaches (deeper orgs are reached
@@ -73,20 +74,20 @@ def _charts(d: stats.Dashboard) -> dict[str, Markup]:
               for code, label in stats.CLAIM_STATUSES]
     paid_payouts = sum(p.count for p in d.payouts)
     return {
-        "enrollment": charts.bar_chart(
+        "enrollment": charts.bars(
             "ma-enrol", _("各项目参保人数"),
             _("%(year)s年各互助项目参保人数，共%(n)s人次", year=d.year,
               n=sum(p.headcount for p in programs)),
             [charts.Bar(_(p.name), p.headcount) for p in programs]),
-        "units": charts.bar_chart(
+        "units": charts.bars(
             "ma-units", _("参保人数最多的单位"),
             _("%(year)s年参保人次最多的单位", year=d.year),
             [charts.Bar(u.name, u.headcount) for u in d.units]),
-        "claims": charts.stacked_columns(
+        "claims": charts.columns(
             "ma-claims", _("每月理赔申请"),
             _("近12个月每月提交的理赔申请数，按状态分段，共%(n)s件", n=claims.total),
-            [_short_month(m) for m in claims.months], series),
-        "payouts": charts.bar_chart(
+            [_short_month(m) for m in claims.months], series, stacked=True),
+        "payouts": charts.bars(
             "ma-payouts", _("互助金发放状态"),
             _("未到账的全部发放与%(year)s年已到账的发放，共%(n)s笔", year=d.year,
               n=paid_payouts),
