@@ -56,6 +56,19 @@ def test_errors_are_json_with_code_and_message(app, world, client):
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
 
 
+def test_nul_characters_are_refused_before_the_database(app, world, client):
+    """PostgreSQL text cannot hold NUL: the API refuses it with the field named (422 in a
+    body, 400 in the query string) instead of failing in the database."""
+    r = client.post("/api/v1/auth/token",
+                    json={"identifier": "1\x00", "password": "x", "device": "a"})
+    assert r.status_code == 422
+    assert r.get_json()["error"]["fields"] == {"identifier": "不能包含空字符（NUL）"}
+    tok = token_for(client, world.people["m1"].card_number)["token"]
+    r = client.get("/api/v1/me/notifications?page=1&q=%00", headers=auth(tok))
+    assert r.status_code == 400
+    assert r.get_json()["error"]["fields"] == {"q": "不能包含空字符（NUL）"}
+
+
 def test_lockout_answers_429(app, world, client):
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
         client.post("/api/v1/auth/token", json={"identifier": "admin", "password": "nope"})

@@ -124,6 +124,22 @@ def _dump(value: Any) -> Any:
     return value
 
 
+NUL_MESSAGE = "不能包含空字符（NUL）"
+
+
+def _nul_paths(value: Any, path: str = "") -> list[str]:
+    """Where a validated body holds text with a NUL character (PostgreSQL text cannot store
+    one, so it is refused up front instead of failing in the database)."""
+    if isinstance(value, str):
+        return [path or "body"] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items()
+                for p in _nul_paths(k, path or "body") + _nul_paths(v, f"{path}.{k}".lstrip("."))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _nul_paths(v, f"{path}.{i}".lstrip("."))]
+    return []
+
+
 def operation(summary: str, *, tags: Sequence[str] = (), body: type[BaseModel] | None = None,
               response: Any = None, status: int = 200, auth: bool = True,
               params: Sequence[QueryParam] = (), description: str = "",
@@ -139,6 +155,11 @@ def operation(summary: str, *, tags: Sequence[str] = (), body: type[BaseModel] |
             try:
                 if auth and not current_user.is_authenticated:
                     raise ApiError(401, "unauthorized", "需要有效的登录令牌 (Bearer token)")
+                bad_args = sorted({k for k, v in request.args.items(multi=True)
+                                   if "\x00" in k or "\x00" in v})
+                if bad_args:
+                    raise ApiError(400, "bad_parameter", NUL_MESSAGE,
+                                   dict.fromkeys(bad_args, NUL_MESSAGE))
                 if body is not None:
                     payload = request.get_json(silent=True)
                     if not isinstance(payload, dict):
@@ -149,6 +170,9 @@ def operation(summary: str, *, tags: Sequence[str] = (), body: type[BaseModel] |
                         fields = {".".join(str(p) for p in e["loc"]) or "body": e["msg"]
                                   for e in exc.errors()}
                         raise ApiError(422, "invalid", "请求参数有误", fields) from None
+                    if nul := _nul_paths(kwargs["data"].model_dump()):
+                        raise ApiError(422, "invalid", "请求参数有误",
+                                       dict.fromkeys(nul, NUL_MESSAGE))
                 result = fn(*args, **kwargs)
             except ApiError as exc:
                 return exc.response()

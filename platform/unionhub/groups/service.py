@@ -299,9 +299,10 @@ def seed_demo_groups(session: Session, member_ids: Iterable[int] = (), *,
                 .where(base, picks[code],
                        ~exists().where(MemberGroupMember.group_id == group.id,
                                        MemberGroupMember.member_id == Member.id)))
-        result = session.execute(insert(MemberGroupMember).from_select(
-            ["group_id", "member_id", "added_at"], rows))
-        added[code] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        # Counted from RETURNING: psycopg reports no row count for INSERT … SELECT.
+        added[code] = len(session.execute(insert(MemberGroupMember).from_select(
+            ["group_id", "member_id", "added_at"], rows)
+            .returning(MemberGroupMember.member_id)).all())
     session.flush()
     echo("会员群体: " + "，".join(f"{name} {added[code]}" for code, name, _d in DEMO_GROUPS))
     return added
