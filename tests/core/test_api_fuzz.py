@@ -37,6 +37,9 @@ def test_api_never_fails(make_app, world):
         "identifier": world.people["m1"].card_number, "password": PASSWORD})
     token = r.get_json()["token"]
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    # Text with NUL is refused by every operation before it reaches the database (PostgreSQL
+    # cannot store it; tests/core/test_api.py checks the refusal), so it is not "valid data".
+    schema.config.generation.allow_x00 = False
     checked = []
 
     def fuzz(operation) -> None:
