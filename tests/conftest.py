@@ -171,6 +171,14 @@ def mall(make_app: AppFactory) -> Any:
 
 
 @pytest.fixture
+def portal(make_app: AppFactory) -> Any:
+    """The portal enabled on the world, with its seeded sections (see tests/portal/conftest.py)."""
+    from tests.portal.conftest import build_portal
+
+    return build_portal(make_app)
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from unionhub.contrib import DashboardWidget, NavItem, ProfilePanel
+from unionhub.contrib import DashboardWidget, NavItem, ProfilePanel, SlotContribution
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class Feature:
     notification_types: Callable[[], Sequence[Any]] | None = None
     profile_panels: Callable[[], Sequence[ProfilePanel]] | None = None
     dashboard_widgets: Callable[[], Sequence[DashboardWidget]] | None = None
+    slot_contributions: Callable[[], Sequence[SlotContribution]] | None = None
     demo: Callable[..., None] | None = None
 
 

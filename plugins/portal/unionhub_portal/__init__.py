@@ -1,0 +1,1 @@
+"""UnionHub portal plugin (门户网站 + 微网站)."""

@@ -1,0 +1,7 @@
+"""Portal: the articles feature (being built)."""
+
+from __future__ import annotations
+
+from unionhub_portal.features import Feature
+
+FEATURE = Feature(name="articles")

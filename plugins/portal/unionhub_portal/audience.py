@@ -1,0 +1,181 @@
+"""The one audience rule of the portal, used by every surface: section and article lists, article
+pages, attachments, search, RSS/Atom feeds, the sitemap, the mobile site and the app API.
+
+A section or article is shown to a viewer on a platform when
+
+* it is on that platform (``on_pc`` / ``on_mobile`` / ``on_app``);
+* its target org (``audience_org_id``) is NULL, or is the viewer's org or one of its ancestors
+  (the viewer lies in the targeted subtree) — an anonymous visitor sees only untargeted content;
+* it names no member groups, or the viewer is in one of them;
+
+and an article additionally when it is live (published, ``published_at`` passed, not expired)
+and its section is shown (not hidden, and the same rule holds for the section).
+
+Everything here is SQL (one query per list, no row-by-row checks); :func:`article_acl` states
+the same rule as search access tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+from sqlalchemy.orm import Session
+
+from unionhub.db import utcnow
+from unionhub.groups.models import MemberGroupMember
+from unionhub.identity.models import MemberStatus
+from unionhub.search import acl
+
+from .models import (
+    ArticleState,
+    PortalArticle,
+    PortalArticleGroup,
+    PortalSection,
+    PortalSectionGroup,
+)
+
+Platform = Literal["pc", "mobile", "app"]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking, from where (built once per request)."""
+
+    platform: Platform = "pc"
+    #: The member's org and its ancestors (empty: anonymous, or not an active member).
+    org_ids: tuple[int, ...] = ()
+    groups: frozenset[int] = field(default_factory=frozenset)
+    account_id: int | None = None
+    member_id: int | None = None
+
+    @property
+    def anonymous(self) -> bool:
+        return not self.org_ids
+
+    @classmethod
+    def of(cls, session: Session, account: Any, platform: Platform = "pc") -> Viewer:
+        """The viewer for a Flask-Login user or API account (``None``/anonymous allowed)."""
+        if account is None or getattr(account, "is_anonymous", True) or not account.is_active:
+            return cls(platform)
+        member = account.member
+        if member is None or member.status != MemberStatus.ACTIVE:
+            return cls(platform, account_id=account.id)
+        groups = frozenset(session.scalars(select(MemberGroupMember.group_id).where(
+            MemberGroupMember.member_id == member.id)))
+        return cls(platform, tuple(member.org.ancestor_ids), groups, account.id, member.id)
+
+
+def _audience(model: type[PortalSection] | type[PortalArticle], viewer: Viewer
+              ) -> ColumnElement[bool]:
+    platform = getattr(model, f"on_{viewer.platform}").is_(True)
+    if viewer.anonymous:
+        return and_(platform, model.audience_org_id.is_(None), model.has_groups.is_(False))
+    org = or_(model.audience_org_id.is_(None), model.audience_org_id.in_(viewer.org_ids))
+    if model is PortalSection:
+        link, owner = PortalSectionGroup, PortalSectionGroup.section_id
+    else:
+        link, owner = PortalArticleGroup, PortalArticleGroup.article_id
+    in_group: ColumnElement[bool] = (
+        exists(select(owner).where(owner == model.id, link.group_id.in_(viewer.groups)))
+        if viewer.groups else false())
+    return and_(platform, org, or_(model.has_groups.is_(False), in_group))
+
+
+def section_clause(viewer: Viewer) -> ColumnElement[bool]:
+    """True for sections ``viewer`` may see (not hidden, audience matches)."""
+    return and_(PortalSection.hidden.is_(False), _audience(PortalSection, viewer))
+
+
+def live_clause(now: datetime | None = None) -> ColumnElement[bool]:
+    """True for articles that are live at ``now`` (published, not before nor after their
+    window)."""
+    now = now or utcnow()
+    return and_(PortalArticle.state == ArticleState.PUBLISHED,
+                PortalArticle.published_at.is_not(None), PortalArticle.published_at <= now,
+                or_(PortalArticle.expires_at.is_(None), PortalArticle.expires_at > now))
+
+
+def article_clause(viewer: Viewer, now: datetime | None = None) -> ColumnElement[bool]:
+    """True for articles ``viewer`` may read now; the query must join :class:`PortalSection`
+    (see :func:`visible_articles`)."""
+    return and_(live_clause(now), _audience(PortalArticle, viewer), section_clause(viewer))
+
+
+def visible_articles(viewer: Viewer, now: datetime | None = None) -> Select[tuple[PortalArticle]]:
+    """``SELECT`` of the articles ``viewer`` may read now (add filters and ordering)."""
+    return (select(PortalArticle)
+            .join(PortalSection, PortalSection.id == PortalArticle.section_id)
+            .where(article_clause(viewer, now)))
+
+
+def can_read(session: Session, article_id: int, viewer: Viewer,
+             now: datetime | None = None) -> bool:
+    """The same rule for one article (its page, its attachments)."""
+    query = visible_articles(viewer, now).where(PortalArticle.id == article_id)
+    return session.scalar(select(exists(query.with_only_columns(PortalArticle.id)))) is True
+
+
+def can_see_section(session: Session, section_id: int, viewer: Viewer) -> bool:
+    return session.scalar(select(exists().where(
+        PortalSection.id == section_id, section_clause(viewer)))) is True
+
+
+# --- the rule as search access tokens -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """An effective audience: org ids (ancestors-or-self of a path, deepest wins) and groups."""
+
+    org_path: str | None  # the targeted org's path, None = every org
+    org_id: int | None
+    groups: frozenset[int] | None  # None = no group restriction
+    nobody: bool = False
+
+
+def effective_target(section: Target, article: Target) -> Target:
+    """Both the section's and the article's audience apply: the deeper org subtree (disjoint
+    subtrees: nobody), the common groups (none in common: nobody)."""
+    if section.nobody or article.nobody:
+        return Target(None, None, None, nobody=True)
+    org_path, org_id = section.org_path, section.org_id
+    if article.org_path is not None:
+        if org_path is None or article.org_path.startswith(org_path):
+            org_path, org_id = article.org_path, article.org_id
+        elif not org_path.startswith(article.org_path):
+            return Target(None, None, None, nobody=True)
+    groups = section.groups
+    if article.groups is not None:
+        groups = article.groups if groups is None else groups & article.groups
+    if groups is not None and not groups:
+        return Target(None, None, None, nobody=True)
+    return Target(org_path, org_id, groups)
+
+
+def target_acl(target: Target) -> tuple[str, ...]:
+    """Search access tokens for an effective target (see :mod:`unionhub.search.acl`)."""
+    if target.nobody:
+        return ("nobody",)
+    if target.org_id is not None and target.groups:
+        return acl.audience(acl.org_group_token(target.org_id, g)
+                            for g in sorted(target.groups))
+    if target.org_id is not None:
+        return (acl.org_token(target.org_id),)
+    if target.groups:
+        return acl.audience(acl.group_token(g) for g in sorted(target.groups))
+    return (acl.PUBLIC,)
+
+
+def platform_tags(section: PortalSection, article: PortalArticle) -> tuple[str, ...]:
+    """``platform:<p>`` for each platform both the section and the article are on."""
+    return tuple(f"platform:{p}" for p in section.platforms if p in article.platforms)
+
+
+__all__ = [
+    "Platform", "Target", "Viewer", "article_clause", "can_read", "can_see_section",
+    "effective_target", "live_clause", "platform_tags", "section_clause", "target_acl",
+    "visible_articles",
+]

@@ -1,0 +1,1 @@
+"""Section management in the back office (being built)."""

@@ -1,0 +1,44 @@
+"""The plugin's blueprints and what every portal page shares.
+
+``bp`` is the web surface (``/portal``): the PC portal at ``/portal/…`` and the mobile
+micro-site at ``/portal/m/…`` (same content, mobile templates under ``templates/portal/m/``,
+the audience rule for the ``mobile`` platform; endpoints of the micro-site start with ``m_``).
+``api`` is the mobile-app API (``/api/v1/portal``; the ``app`` platform).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g
+from flask_login import current_user
+from sqlalchemy import select
+
+from unionhub import db
+
+from .audience import Platform, Viewer, section_clause
+from .models import PortalSection
+
+bp = Blueprint("portal", __name__, template_folder="templates")
+api = Blueprint("portal_api", __name__)
+
+
+def current_viewer(platform: Platform = "pc") -> Viewer:
+    """The viewer of this request on ``platform`` (computed once per request)."""
+    cache: dict[str, Viewer] = g.setdefault("_portal_viewers", {})
+    if platform not in cache:
+        cache[platform] = Viewer.of(db.session(), current_user, platform)
+    return cache[platform]
+
+
+def menu_sections(viewer: Viewer) -> list[PortalSection]:
+    """The top-level sections ``viewer`` may see, in menu order."""
+    return list(db.session().scalars(
+        select(PortalSection).where(PortalSection.parent_id.is_(None), section_clause(viewer))
+        .order_by(PortalSection.sort, PortalSection.id)))
+
+
+@bp.context_processor
+def _portal_context() -> dict[str, Any]:
+    """``portal_menu(platform)`` for the layouts (evaluated only when a template calls it)."""
+    return {"portal_menu": lambda platform="pc": menu_sections(current_viewer(platform))}
