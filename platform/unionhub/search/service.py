@@ -8,7 +8,7 @@ them to the viewer's access tokens — there is no unfiltered search.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,16 +63,29 @@ class SearchService:
 
     def search(self, text: str, tokens: frozenset[str], *, doc_type: str | None = None,
                page: int = 1, per_page: int | None = None,
-               tags: Sequence[str] = ()) -> SearchResults:
-        """Hits ``tokens`` may see: published, in their window, of a registered type."""
+               tags: Sequence[str] = (),
+               statuses: Mapping[str, tuple[str, ...]] | None = None) -> SearchResults:
+        """Hits ``tokens`` may see: published, in their window, of a registered type.
+
+        ``statuses`` overrides the visible statuses of some doc_types for this query (the
+        others keep their indexer's ``visible_statuses``): a surface that is not the general
+        search page — a plugin's mobile site or app API — may find documents its indexer keeps
+        off that page, e.g. ``{"portal.article": ("published", "offsite")}`` together with a
+        ``platform:mobile`` tag. Unknown doc_types and empty tuples are ignored; the access
+        tokens and the publication window still apply.
+        """
         per_page = max(1, min(per_page or self.per_page, 100))
         page = max(1, min(page, self.max_page))
         if doc_type is not None and doc_type not in self.indexers:
             doc_type = None
+        visible = {t: i.visible_statuses for t, i in self.indexers.items()}
+        for t, wanted in (statuses or {}).items():
+            if t in visible and wanted:
+                visible[t] = tuple(wanted)
         request = SearchRequest(
             text=text.strip(),
             tokens=tokens,
-            visible={t: i.visible_statuses for t, i in self.indexers.items()},
+            visible=visible,
             now=utcnow(),
             doc_type=doc_type,
             page=page,

@@ -1,0 +1,328 @@
+"""What readers see of sections and articles: every query goes through
+:mod:`unionhub_portal.audience`, so the PC portal, the mobile site, the app API, the feeds and
+the sitemap cannot disagree about who may read what.
+
+Lists are kept cheap at 100,000 articles: they read one page (``LIMIT``) with an ``OFFSET`` no
+deeper than :data:`MAX_PAGE` pages, and count at most :data:`COUNT_CAP` rows instead of
+counting every matching article on each request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy.orm import Session, contains_eager
+
+from unionhub.db import utcnow
+from unionhub.orgs.models import Org
+from unionhub.web.pagination import PageMath
+
+from ..audience import Viewer, section_clause, visible_articles
+from ..models import PortalArticle, PortalAttachment, PortalSection, SectionKind
+
+#: Articles per list page (PC and mobile) and the deepest page a list goes to.
+PER_PAGE = 20
+MAX_PAGE = 50
+#: Hot articles: the most read among those published in this window.
+HOT_DAYS = 30
+#: Slugs are short; a longer path part is no article.
+MAX_KEY = 80
+
+
+@dataclass
+class ArticlePage(PageMath):
+    """One page of a list. ``total`` is exact up to ``cap`` and ``capped`` says it is more."""
+
+    items: list[PortalArticle] = field(default_factory=list)
+    page: int = 1
+    per_page: int = PER_PAGE
+    total: int = 0
+    capped: bool = False
+    max_page: int = MAX_PAGE
+
+    @property
+    def pages(self) -> int:
+        return min(self.max_page, max(1, -(-self.total // self.per_page)))
+
+
+def readable(viewer: Viewer, now: datetime | None = None) -> Select[tuple[PortalArticle]]:
+    """:func:`..audience.visible_articles` with each article's section loaded by the same
+    join (pages and the API show the section of every article)."""
+    return visible_articles(viewer, now).options(contains_eager(PortalArticle.section))
+
+
+def list_order() -> tuple[ColumnElement[object], ...]:
+    """Pinned first, then the newest, then the highest id (stable across pages)."""
+    return (PortalArticle.pinned.desc(), PortalArticle.published_at.desc(),
+            PortalArticle.id.desc())
+
+
+# --- sections -------------------------------------------------------------------------------
+
+
+def section_by_code(session: Session, viewer: Viewer, code: str) -> PortalSection | None:
+    """The section with ``code`` when ``viewer`` may see it (else None: a 404, whether it
+    exists or not)."""
+    if not code or len(code) > 40:
+        return None
+    return session.scalar(select(PortalSection).where(PortalSection.code == code,
+                                                       section_clause(viewer)))
+
+
+def visible_sections(session: Session, viewer: Viewer) -> list[PortalSection]:
+    """Every section ``viewer`` may see whose parents they may see too, in menu order
+    (parents before their children)."""
+    rows = list(session.scalars(select(PortalSection).where(section_clause(viewer))
+                                .order_by(PortalSection.sort, PortalSection.id)))
+    by_parent: dict[int | None, list[PortalSection]] = {}
+    for s in rows:
+        by_parent.setdefault(s.parent_id, []).append(s)
+    out: list[PortalSection] = []
+
+    def walk(parent: int | None) -> None:
+        for s in by_parent.get(parent, []):
+            out.append(s)
+            walk(s.id)
+
+    walk(None)
+    return out
+
+
+def children(session: Session, viewer: Viewer, section: PortalSection) -> list[PortalSection]:
+    return list(session.scalars(select(PortalSection).where(
+        PortalSection.parent_id == section.id, section_clause(viewer))
+        .order_by(PortalSection.sort, PortalSection.id)))
+
+
+def section_parents(session: Session) -> dict[int, int | None]:
+    """section id → parent id (the tree is small: one query)."""
+    return dict(session.execute(select(PortalSection.id, PortalSection.parent_id)).all())
+
+
+def subtree_ids(session: Session, section_id: int,
+                parent_of: dict[int, int | None] | None = None) -> list[int]:
+    """The section and its descendants, walked in Python over :func:`section_parents`; the
+    audience of each is checked by the article query itself."""
+    if parent_of is None:
+        parent_of = section_parents(session)
+    kids: dict[int, list[int]] = {}
+    for sid, parent in parent_of.items():
+        if parent is not None:
+            kids.setdefault(parent, []).append(sid)
+    out: list[int] = []
+    seen: set[int] = set()
+    todo = [section_id]
+    while todo:
+        sid = todo.pop()
+        if sid in seen:
+            continue
+        seen.add(sid)
+        out.append(sid)
+        todo.extend(kids.get(sid, []))
+    return out
+
+
+# --- lists ----------------------------------------------------------------------------------
+
+
+def clamp_page(raw: object, max_page: int = MAX_PAGE) -> int:
+    """A page number from user input: anything odd is page 1, deep pages stop at the cap."""
+    try:
+        page = int(str(raw))
+    except ValueError:
+        return 1
+    return max(1, min(page, max_page))
+
+
+def list_articles(session: Session, viewer: Viewer, *, section_ids: Sequence[int] | None = None,
+                  kind: str | None = None, page: int = 1, per_page: int = PER_PAGE,
+                  now: datetime | None = None) -> ArticlePage:
+    """One page of the articles ``viewer`` may read (in ``section_ids`` / sections of ``kind``
+    when given), pinned first then newest."""
+    page = max(1, min(page, MAX_PAGE))
+    stmt = readable(viewer, now)
+    if section_ids is not None:
+        stmt = stmt.where(PortalArticle.section_id.in_(list(section_ids)))
+    if kind is not None:
+        stmt = stmt.where(PortalSection.kind == kind)
+    cap = MAX_PAGE * per_page
+    counted = session.scalar(select(func.count()).select_from(
+        stmt.with_only_columns(PortalArticle.id).limit(cap + 1).subquery())) or 0
+    items: list[PortalArticle] = []
+    if (page - 1) * per_page < counted:
+        items = list(session.scalars(stmt.order_by(*list_order())
+                                     .limit(per_page).offset((page - 1) * per_page)))
+    return ArticlePage(items, page, per_page, min(int(counted), cap), counted > cap, MAX_PAGE)
+
+
+def latest(session: Session, viewer: Viewer, *, section_ids: Sequence[int] | None = None,
+           kind: str | None = None, limit: int = 8, now: datetime | None = None
+           ) -> list[PortalArticle]:
+    """The first ``limit`` articles of a list (no count)."""
+    stmt = readable(viewer, now)
+    if section_ids is not None:
+        stmt = stmt.where(PortalArticle.section_id.in_(list(section_ids)))
+    if kind is not None:
+        stmt = stmt.where(PortalSection.kind == kind)
+    return list(session.scalars(stmt.order_by(*list_order()).limit(limit)))
+
+
+def headlines(session: Session, viewer: Viewer, limit: int = 5,
+              now: datetime | None = None) -> list[PortalArticle]:
+    """The carousel: headline articles with a cover, newest first."""
+    return list(session.scalars(
+        readable(viewer, now)
+        .where(PortalArticle.headline.is_(True), PortalArticle.cover_id.is_not(None))
+        .order_by(PortalArticle.published_at.desc(), PortalArticle.id.desc()).limit(limit)))
+
+
+def notices(session: Session, viewer: Viewer, limit: int = 8,
+            now: datetime | None = None) -> list[PortalArticle]:
+    """The latest notices (articles in sections of kind ``notice``)."""
+    return latest(session, viewer, kind=SectionKind.NOTICE, limit=limit, now=now)
+
+
+def hot(session: Session, viewer: Viewer, limit: int = 10,
+        now: datetime | None = None) -> list[PortalArticle]:
+    """The most read articles among those published in the last :data:`HOT_DAYS` days."""
+    now = now or utcnow()
+    return list(session.scalars(
+        readable(viewer, now)
+        .where(PortalArticle.published_at >= now - timedelta(days=HOT_DAYS))
+        .order_by(PortalArticle.view_count.desc(), PortalArticle.published_at.desc(),
+                  PortalArticle.id.desc()).limit(limit)))
+
+
+@dataclass
+class HomeBlock:
+    section: PortalSection
+    articles: list[PortalArticle]
+
+
+def home_blocks(session: Session, viewer: Viewer, per_block: int = 6,
+                now: datetime | None = None) -> list[HomeBlock]:
+    """The latest articles of every home section (``on_home``) ``viewer`` may see, with
+    their child sections; sections that only link elsewhere (Q&A, forum, discounts, links)
+    have blocks of their own and are left out."""
+    now = now or utcnow()
+    listed = (SectionKind.NEWS, SectionKind.NOTICE, SectionKind.DOCUMENTS)
+    sections = list(session.scalars(
+        select(PortalSection).where(PortalSection.on_home.is_(True), section_clause(viewer),
+                                    PortalSection.kind.in_(listed))
+        .order_by(PortalSection.sort, PortalSection.id)))
+    shown = {s.id for s in sections}
+    parent_of = section_parents(session)
+    blocks = []
+    for section in sections:
+        if section.parent_id in shown:
+            continue  # its articles are in its parent's block already
+        ids = subtree_ids(session, section.id, parent_of)
+        blocks.append(HomeBlock(section, latest(session, viewer, section_ids=ids,
+                                                limit=per_block, now=now)))
+    return blocks
+
+
+# --- one article ----------------------------------------------------------------------------
+
+
+def article_by_key(session: Session, viewer: Viewer, key: str | int,
+                   now: datetime | None = None) -> PortalArticle | None:
+    """The article with this id (digits) or slug when ``viewer`` may read it now; None
+    otherwise — a missing article and a forbidden one look the same."""
+    key = str(key)
+    if not key or len(key) > MAX_KEY:
+        return None
+    stmt = readable(viewer, now)
+    if key.isdigit():
+        if len(key) > 9:
+            return None
+        stmt = stmt.where(PortalArticle.id == int(key))
+    else:
+        stmt = stmt.where(PortalArticle.slug == key)
+    return session.scalar(stmt)
+
+
+def neighbours(session: Session, viewer: Viewer, article: PortalArticle,
+               now: datetime | None = None) -> tuple[PortalArticle | None, PortalArticle | None]:
+    """(previous, next) in the article's section by publication: the next older and the
+    next newer article ``viewer`` may read."""
+    base = visible_articles(viewer, now).where(PortalArticle.section_id == article.section_id,
+                                               PortalArticle.id != article.id)
+    at, aid = article.published_at, article.id
+    older = or_(PortalArticle.published_at < at,
+                and_(PortalArticle.published_at == at, PortalArticle.id < aid))
+    newer = or_(PortalArticle.published_at > at,
+                and_(PortalArticle.published_at == at, PortalArticle.id > aid))
+    prev = session.scalar(base.where(older).order_by(PortalArticle.published_at.desc(),
+                                                     PortalArticle.id.desc()).limit(1))
+    nxt = session.scalar(base.where(newer).order_by(PortalArticle.published_at.asc(),
+                                                    PortalArticle.id.asc()).limit(1))
+    return prev, nxt
+
+
+def count_view(session: Session, article_id: int) -> None:
+    """One more view, in one statement (no read-modify-write: concurrent readers all count).
+    ``updated_at`` is kept: a view is not an edit."""
+    session.execute(update(PortalArticle).where(PortalArticle.id == article_id).values(
+        view_count=PortalArticle.view_count + 1, updated_at=PortalArticle.updated_at))
+
+
+def attachments(session: Session, article_id: int) -> list[PortalAttachment]:
+    """The article's downloadable files (images are shown in the body)."""
+    return list(session.scalars(select(PortalAttachment).where(
+        PortalAttachment.article_id == article_id, PortalAttachment.kind == "file")
+        .order_by(PortalAttachment.id)))
+
+
+def attachment_counts(session: Session, article_ids: Iterable[int]) -> dict[int, int]:
+    ids = list(article_ids)
+    if not ids:
+        return {}
+    return {aid: int(n) for aid, n in session.execute(
+        select(PortalAttachment.article_id, func.count())
+        .where(PortalAttachment.article_id.in_(ids), PortalAttachment.kind == "file")
+        .group_by(PortalAttachment.article_id))}
+
+
+def org_names(session: Session, org_ids: Iterable[int]) -> dict[int, str]:
+    """Names of the issuing unions of a list."""
+    ids = sorted(set(org_ids))
+    if not ids:
+        return {}
+    return dict(session.execute(select(Org.id, Org.name).where(Org.id.in_(ids))).all())
+
+
+def article_path(article: PortalArticle, mobile: bool = False) -> str:
+    """The friendly path of an article (its slug when it has one)."""
+    return f"/portal/{'m/' if mobile else ''}a/{article.slug or article.id}"
+
+
+def cover_path(article: PortalArticle) -> str | None:
+    return f"/portal/attachments/{article.cover_id}" if article.cover_id else None
+
+
+def attachment_path(attachment_id: int) -> str:
+    return f"/portal/attachments/{attachment_id}"
+
+
+def section_path(section: PortalSection, mobile: bool = False) -> str:
+    return f"/portal/{'m/' if mobile else ''}s/{section.code}"
+
+
+def redirect_target(section: PortalSection, mobile: bool = False) -> str | None:
+    """Where a section that shows no article list goes (Q&A, forum, link); None for the
+    listing kinds. A link goes only to a local path or an https URL."""
+    prefix = "/portal/m" if mobile else "/portal"
+    if section.kind == SectionKind.QA:
+        return f"{prefix}/hotline"
+    if section.kind == SectionKind.FORUM:
+        return f"{prefix}/forum"
+    if section.kind == SectionKind.LINK:
+        url = (section.link_url or "").strip()
+        if (url.startswith("/") and not url.startswith("//")) or url.startswith("https://"):
+            return url
+        return f"{prefix}/"
+    return None
