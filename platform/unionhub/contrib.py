@@ -6,8 +6,8 @@ its registries once at start-up (see :mod:`unionhub.plugins.registry`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import click
@@ -173,3 +173,35 @@ class DemoSeeder:
     key: str
     seed: Callable[..., None]
     priority: int = 100
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """A sign-off asked of an approval engine (``unionhub_approval_start``).
+
+    ``kind`` names what is signed off, namespaced by the plugin that owns it and acts on the
+    decision (``"portal.article"``); ``subject_id`` is that plugin's row id. ``org_id`` is the
+    org whose approvers decide, ``initiator_id`` the account asking, ``url`` a path where an
+    approver reads the subject, ``fields`` short labelled values the engine shows on its form
+    (``{"栏目": "通知公告", …}``)."""
+
+    kind: str
+    subject_id: int | str
+    title: str
+    org_id: int | None
+    initiator_id: int | None
+    url: str = ""
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ApprovalDecision:
+    """How a sign-off ended (``unionhub_approval_decided``): ``ref`` is what the engine returned
+    from ``unionhub_approval_start``; ``by_id`` the deciding account; ``opinion`` its comment."""
+
+    kind: str
+    subject_id: int | str
+    ref: str
+    approved: bool
+    by_id: int | None = None
+    opinion: str = ""

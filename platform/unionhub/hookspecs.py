@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from flask import Flask
 
     from unionhub.contrib import (
+        ApprovalDecision,
+        ApprovalRequest,
         BlueprintSpec,
         CliGroup,
         DashboardWidget,
@@ -177,3 +179,30 @@ def unionhub_offer_providers() -> Sequence[OfferProvider]:
     slots) through ``unionhub.offers.service.offers_for(viewer, limit=…)`` without importing
     the provider. Each provider filters for the viewer itself; a disabled plugin's providers
     are skipped."""
+
+
+# --- approvals ---------------------------------------------------------------------------
+# A sign-off between plugins that do not import each other: a plugin that owns something to
+# sign off (an article) asks through ``unionhub.approvals.start``; an approval engine (the OA
+# plugin) answers with its reference and, when the request ends, reports through
+# ``unionhub.approvals.decided``.
+
+
+@hookspec(firstresult=True)
+def unionhub_approval_start(request: ApprovalRequest) -> str | None:
+    """An approval engine starts a sign-off for ``request`` (``unionhub.contrib.
+    ApprovalRequest``) and returns its reference (a non-empty string of at most 64
+    characters); ``None`` means "not mine / no engine". The first engine in load order that
+    returns a reference owns the request; when none does, the asking plugin applies its own
+    review. Runs in the caller's transaction: write, do not commit."""
+
+
+@hookspec
+def unionhub_approval_decided(decision: ApprovalDecision) -> None:
+    """Called (through ``unionhub.approvals.decided``) when an engine's request ends, with
+    ``decision`` (``unionhub.contrib.ApprovalDecision``). The plugin that owns
+    ``decision.kind`` (its ``<plugin>.`` prefix) acts on it — publishes, or returns the subject
+    to its author with the opinion — and every other implementation ignores it. It must be
+    idempotent (a decision delivered twice, or for a subject no longer waiting under
+    ``decision.ref``, changes nothing). Runs in the caller's transaction: write, do not
+    commit."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from unionhub import hookimpl
 from unionhub.contrib import (
+    ApprovalDecision,
     BlueprintSpec,
     DashboardWidget,
     DatabaseSpec,
@@ -142,6 +143,15 @@ def unionhub_profile_panels() -> Sequence[ProfilePanel]:
 @hookimpl
 def unionhub_dashboard_widgets() -> Sequence[DashboardWidget]:
     return FEATURES.gather("dashboard_widgets")
+
+
+@hookimpl
+def unionhub_approval_decided(decision: ApprovalDecision) -> None:
+    """An approval engine finished a sign-off: articles waiting for it are published or sent
+    back (other kinds are not ours and are ignored)."""
+    from .articles.workflow import on_approval_decided
+
+    on_approval_decided(decision)
 
 
 @hookimpl

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from unionhub import hookimpl
 from unionhub.contrib import (
+    ApprovalDecision,
+    ApprovalRequest,
     BlueprintSpec,
     CliGroup,
     DashboardWidget,
@@ -188,3 +191,32 @@ def unionhub_demo_seeders() -> Sequence[DemoSeeder]:
         ctx.lines.append("示例插件: 1 条演示笔记")
 
     return [DemoSeeder("notes", seed)]
+
+
+#: The sample approval engine's open requests (reference → request) and the decisions it
+#: reported back for its own kind ("sample.note"), kept in memory for the tests.
+APPROVALS: dict[str, ApprovalRequest] = {}
+DECISIONS: list[ApprovalDecision] = []
+_REFS = itertools.count(1)
+
+
+@hookimpl
+def unionhub_approval_start(request: ApprovalRequest) -> str | None:
+    ref = f"sample-{next(_REFS)}"
+    APPROVALS[ref] = request
+    return ref
+
+
+def decide(ref: str, approved: bool, by_id: int | None = None, opinion: str = "") -> bool:
+    """End an open request (what an approver's click does in a real engine) and report it."""
+    from unionhub import approvals
+
+    request = APPROVALS.pop(ref)
+    return approvals.decided(ApprovalDecision(request.kind, request.subject_id, ref, approved,
+                                              by_id, opinion))
+
+
+@hookimpl
+def unionhub_approval_decided(decision: ApprovalDecision) -> None:
+    if decision.kind.startswith("sample."):
+        DECISIONS.append(decision)
