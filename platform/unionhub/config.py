@@ -22,6 +22,9 @@ ENV_PREFIX = "UNIONHUB_"
 DEFAULTS: dict[str, Any] = {
     "INSTANCE_PATH": None,  # resolved at start-up
     "DATABASE_URL": None,  # default: sqlite:///<instance>/unionhub.db
+    # Connections per process (server databases): raise with the server's threads per worker.
+    "DATABASE_POOL_SIZE": 5,
+    "DATABASE_MAX_OVERFLOW": 10,
     "SECRET_KEY": None,
     "FIELD_ENCRYPTION_KEY": None,
     "FIELD_HASH_KEY": None,

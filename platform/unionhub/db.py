@@ -74,7 +74,11 @@ class Database:
     """Holds the engine and the session factory of one app (``app.extensions["db"]``)."""
 
     def __init__(self, app: Flask) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"])
+        url = app.config["DATABASE_URL"]
+        pool = {} if url.startswith("sqlite") else {
+            "pool_size": int(app.config.get("DATABASE_POOL_SIZE", 5)),
+            "max_overflow": int(app.config.get("DATABASE_MAX_OVERFLOW", 10))}
+        self.engine = make_engine(url, **pool)
         self.factory = sessionmaker(bind=self.engine, expire_on_commit=False)
         app.extensions["db"] = self
         app.teardown_appcontext(self._teardown)

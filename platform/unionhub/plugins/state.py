@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -88,16 +89,25 @@ class RuntimeState:
         self.ttl = float(app.config["PLUGIN_STATE_TTL"])
         self._cache: dict[str, bool] = dict.fromkeys(loaded, True)
         self._read_at = 0.0
+        self._refreshing = threading.Lock()
 
     def enabled(self, name: str) -> bool:
         if name not in self.loaded:
             return False
-        now = time.monotonic()
-        if now - self._read_at > self.ttl:
-            factory = self.app.extensions["db"].factory
-            with factory() as s:
-                self._cache = dict(s.execute(select(PluginRecord.name, PluginRecord.enabled)).all())
-            self._read_at = now
+        # One thread re-reads when the cache is old; the others answer from the cache meanwhile
+        # (a burst of threads each opening a second connection would drain the pool).
+        if (time.monotonic() - self._read_at > self.ttl
+                and self._refreshing.acquire(blocking=False)):
+            try:
+                now = time.monotonic()
+                if now - self._read_at > self.ttl:
+                    factory = self.app.extensions["db"].factory
+                    with factory() as s:
+                        self._cache = dict(
+                            s.execute(select(PluginRecord.name, PluginRecord.enabled)).all())
+                    self._read_at = now
+            finally:
+                self._refreshing.release()
         return self._cache.get(name, False)
 
     def invalidate(self) -> None:
