@@ -90,3 +90,23 @@ def test_effective_target_for_search() -> None:
     assert effective_target(Target(None, None, frozenset({7})),
                             Target(None, None, frozenset({8}))).nobody
     assert target_acl(Target(None, None, None, nobody=True)) == ("nobody",)
+
+
+def test_a_parent_section_hidden_or_targeted_covers_its_sub_sections(portal: Portal) -> None:
+    from unionhub import db
+    from unionhub_portal.models import PortalSection
+
+    w, city = portal.world, portal.world.org_id("city")
+    with portal.app.app_context():
+        s = db.session()
+        add_article(portal.sections["grassroots"], "基层", owner_org_id=city)  # under 工会动态
+        assert _visible(portal, w.people["m1"].account_id) == {"基层"}
+        s.get(PortalSection, portal.sections["news"]).audience_org_id = w.org_id("d2")
+        s.commit()
+        assert _visible(portal, w.people["m1"].account_id) == set()
+        assert _visible(portal, w.people["m2"].account_id) == {"基层"}
+        news = s.get(PortalSection, portal.sections["news"])
+        news.audience_org_id, news.hidden = None, True
+        s.commit()
+        assert _visible(portal, w.people["m2"].account_id) == set()
+        assert _visible(portal, None) == set()

@@ -9,7 +9,8 @@ A section or article is shown to a viewer on a platform when
 * it names no member groups, or the viewer is in one of them;
 
 and an article additionally when it is live (published, ``published_at`` passed, not expired)
-and its section is shown (not hidden, and the same rule holds for the section).
+and its section is shown (not hidden, and the same rule holds for the section and for the
+section's parent).
 
 Everything here is SQL (one query per list, no row-by-row checks); :func:`article_acl` states
 the same rule as search access tokens.
@@ -22,7 +23,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from unionhub.db import utcnow
 from unionhub.groups.models import MemberGroupMember
@@ -68,25 +69,33 @@ class Viewer:
         return cls(platform, tuple(member.org.ancestor_ids), groups, account.id, member.id)
 
 
-def _audience(model: type[PortalSection] | type[PortalArticle], viewer: Viewer
-              ) -> ColumnElement[bool]:
+def _audience(model: Any, viewer: Viewer, owner: Any, group: Any) -> ColumnElement[bool]:
+    """The platform, org and group conditions on ``model`` (a section or article entity,
+    possibly aliased); ``owner`` and ``group`` are the columns of its group-row table."""
     platform = getattr(model, f"on_{viewer.platform}").is_(True)
     if viewer.anonymous:
         return and_(platform, model.audience_org_id.is_(None), model.has_groups.is_(False))
     org = or_(model.audience_org_id.is_(None), model.audience_org_id.in_(viewer.org_ids))
-    if model is PortalSection:
-        link, owner = PortalSectionGroup, PortalSectionGroup.section_id
-    else:
-        link, owner = PortalArticleGroup, PortalArticleGroup.article_id
     in_group: ColumnElement[bool] = (
-        exists(select(owner).where(owner == model.id, link.group_id.in_(viewer.groups)))
+        exists(select(owner).where(owner == model.id, group.in_(viewer.groups)))
         if viewer.groups else false())
     return and_(platform, org, or_(model.has_groups.is_(False), in_group))
 
 
+def _section_itself(section: Any, viewer: Viewer) -> ColumnElement[bool]:
+    return and_(section.hidden.is_(False), _audience(section, viewer, PortalSectionGroup.section_id,
+                                                      PortalSectionGroup.group_id))
+
+
 def section_clause(viewer: Viewer) -> ColumnElement[bool]:
-    """True for sections ``viewer`` may see (not hidden, audience matches)."""
-    return and_(PortalSection.hidden.is_(False), _audience(PortalSection, viewer))
+    """True for sections ``viewer`` may see: not hidden, audience matching — and the same for
+    the parent section, so hiding or targeting a section covers its sub-sections (the tree
+    has two levels)."""
+    parent = aliased(PortalSection)
+    return and_(_section_itself(PortalSection, viewer),
+                or_(PortalSection.parent_id.is_(None),
+                    PortalSection.parent_id.in_(
+                        select(parent.id).where(_section_itself(parent, viewer)))))
 
 
 def live_clause(now: datetime | None = None) -> ColumnElement[bool]:
@@ -101,7 +110,9 @@ def live_clause(now: datetime | None = None) -> ColumnElement[bool]:
 def article_clause(viewer: Viewer, now: datetime | None = None) -> ColumnElement[bool]:
     """True for articles ``viewer`` may read now; the query must join :class:`PortalSection`
     (see :func:`visible_articles`)."""
-    return and_(live_clause(now), _audience(PortalArticle, viewer), section_clause(viewer))
+    return and_(live_clause(now), _audience(PortalArticle, viewer, PortalArticleGroup.article_id,
+                          PortalArticleGroup.group_id),
+                section_clause(viewer))
 
 
 def visible_articles(viewer: Viewer, now: datetime | None = None) -> Select[tuple[PortalArticle]]:
