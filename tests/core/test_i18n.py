@@ -285,3 +285,16 @@ def test_flash_messages_follow_the_language(client, world):
     r = post_form(client, "/auth/logout", {}, form_url="/me", follow_redirects=True)
     html = r.get_data(as_text=True)
     assert "You have been logged out" in html and "已退出登录" not in html
+
+
+def test_portal_labels_in_catalog(portal):
+    """Labels the portal registers, its seeded section names, its search tabs and its section
+    kinds are translated like the core's."""
+    from unionhub_portal.sections.catalog import SECTIONS
+
+    labels = _plugin_labels(portal.app, "portal")
+    assert all(labels.values()), labels
+    labels["sections"] = {name for _code, name, *_rest in SECTIONS}
+    labels["search"] = {"文章资讯"}
+    missing = {kind: sorted(s - MSGIDS) for kind, s in labels.items() if s - MSGIDS}
+    assert not missing, f"add these to unionhub_portal i18n JSON and merge: {missing}"
