@@ -19,13 +19,19 @@ BUSINESS_VALIDATED = {"POST /api/v1/mutualaid/claims",
                       "POST /api/v1/benefits_mall/offers/{offer_id}/claim",
                       "POST /api/v1/benefits_mall/offers/{offer_id}/bookings",
                       "POST /api/v1/benefits_mall/bookings/{booking_id}/cancel",
-                      "POST /api/v1/benefits_mall/coupons/{coupon_id}/cancel"}
+                      "POST /api/v1/benefits_mall/coupons/{coupon_id}/cancel",
+                      # rate limits, sensitive words, locked topics, closed boards
+                      "POST /api/v1/portal/hotline/questions",
+                      "POST /api/v1/portal/forum/boards/{board_id}/topics",
+                      "POST /api/v1/portal/forum/topics/{topic_id}/posts",
+                      "POST /api/v1/portal/forum/posts/{post_id}/report"}
 
 
 def test_api_never_fails(make_app, world):
     make_app.set_plugin("sample", True)
     make_app.set_plugin("mutualaid", True)
     make_app.set_plugin("benefits_mall", True)
+    make_app.set_plugin("portal", True)
     app = make_app(LOGIN_MAX_FAILURES=10**6)  # fuzzing signs in wrongly on purpose
     with app.app_context():
         from unionhub import db
@@ -66,3 +72,5 @@ def test_api_never_fails(make_app, world):
     assert "GET /api/v1/sample/notes" in checked
     assert "POST /api/v1/mutualaid/claims" in checked
     assert "POST /api/v1/benefits_mall/offers/{offer_id}/claim" in checked
+    assert "POST /api/v1/portal/forum/topics/{topic_id}/posts" in checked
+    assert "GET /api/v1/portal/articles/{article_id}" in checked
