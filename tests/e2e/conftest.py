@@ -128,7 +128,8 @@ def live_server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory
     env["PYTHONUNBUFFERED"] = "1"
 
     _run(env, "db", "upgrade")
-    for plugin in ("mutualaid", "benefits_mall"):  # the bundled plugins, as scripts/run.sh does
+    # the bundled plugins, as scripts/run.sh does
+    for plugin in ("mutualaid", "benefits_mall", "portal"):
         _run(env, "plugins", "enable", plugin)
     out = _run(env, "demo", "--members", "200")
     members = [DemoMember(m["name"], m["card"], m["mobile"], m["id"])

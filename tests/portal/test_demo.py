@@ -102,6 +102,16 @@ def test_demo_fills_every_article_section(make_app: AppFactory) -> None:
         assert (folder / cover.stored_name).read_bytes().startswith(b"\x89PNG")
         pdf = next(a for a in attachments if a.content_type == "application/pdf")
         assert (folder / pdf.stored_name).read_bytes().startswith(b"%PDF-1.4")
+        # …and the download route serves them (it accepts only the names uploads get)
+        public = s.scalar(select(PortalArticle).where(
+            PortalArticle.headline.is_(True), PortalArticle.audience_org_id.is_(None),
+            PortalArticle.has_groups.is_(False), PortalArticle.on_pc.is_(True),
+            PortalArticle.state == "published", PortalArticle.published_at <= utcnow(),
+            PortalArticle.expires_at.is_(None)).limit(1))
+        assert public is not None
+        response = app.test_client().get(f"/portal/attachments/{public.cover_id}")
+        assert response.status_code == 200
+        assert response.data.startswith(b"\x89PNG")
 
         # believable content: Chinese bodies of some length, summaries, tags, sources
         sample = list(s.scalars(select(PortalArticle).where(

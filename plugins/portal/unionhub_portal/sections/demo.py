@@ -467,7 +467,7 @@ def _store_files(session: Session, drafts: list[Draft], rng: random.Random,
         planned = [("封面.png", "image/png", demo_files.cover_png(rng))] if d.cover else []
         for index, (name, content_type, data) in enumerate([*planned, *d.files]):
             ext = name.rsplit(".", 1)[-1]
-            stored = f"demo-{d.id}-{rng.getrandbits(64):016x}.{ext}"
+            stored = f"{rng.getrandbits(128):032x}.{ext}"
             (folder / stored).write_bytes(data)
             image = content_type.startswith("image/")
             rows.append({"article_id": d.id, "kind": "image" if image else "file",
