@@ -441,3 +441,47 @@ def test_images_checked_by_magic_bytes_and_size(portal: Portal) -> None:
         big = b"\xff\xd8\xff" + b"\x00" * service.MAX_IMAGE_BYTES
         with pytest.raises(service.ForumError, match="超过"):
             new_topic(portal, "m1", board, uploads=[service.Upload("big.jpg", big)])
+
+
+def test_reply_notifications_only_reach_subscribers_who_may_still_read_the_board(
+        portal: Portal) -> None:
+    """A subscriber who can no longer read the board — the forum section now targets another
+    district or a member group they are not in, or they left the union — gets no notice (its
+    text quotes the reply); one who still may read it does."""
+    from unionhub.groups.models import MemberGroup, MemberGroupMember
+    from unionhub.identity.models import Member, MemberStatus
+    from unionhub_portal.models import PortalSection, PortalSectionGroup
+
+    w = portal.world
+    with portal.app.app_context():
+        s = db.session()
+        board = add_board(portal)
+        topic_id = new_topic(portal, "m1", board).topic_id
+        new_reply(portal, "m3", topic_id, "我也关注")  # m3 subscribes by replying
+        new_reply(portal, "m2", topic_id, "第一条回复")  # m1 is told of both replies
+        assert len(inbox(w.people["m1"].member_id)) == 2
+        assert len(inbox(w.people["m3"].member_id)) == 1
+        # the forum now targets 海淀 (m2's district): m1 and m3 (朝阳) may no longer read it
+        section = s.get(PortalSection, portal.sections["forum"])
+        section.audience_org_id = w.org_id("d2")
+        s.commit()
+        new_reply(portal, "m2", topic_id, "只给海淀看的回复")
+        assert len(inbox(w.people["m2"].member_id)) == 0  # their own reply
+        assert len(inbox(w.people["m1"].member_id)) == 2
+        assert len(inbox(w.people["m3"].member_id)) == 1
+        # back to everyone, but only for a member group that m3 is in
+        group = MemberGroup(code="model-workers", name="劳模")
+        s.add(group)
+        s.flush()
+        s.add(MemberGroupMember(group_id=group.id, member_id=w.people["m3"].member_id))
+        s.add(PortalSectionGroup(section_id=section.id, group_id=group.id))
+        section.audience_org_id, section.has_groups = None, True
+        s.commit()
+        new_reply(portal, "city", topic_id, "只给劳模看的回复")  # a moderator
+        assert len(inbox(w.people["m1"].member_id)) == 2
+        assert len(inbox(w.people["m3"].member_id)) == 2
+        # m3 leaves the union: no more notices
+        s.get(Member, w.people["m3"].member_id).status = MemberStatus.LEFT
+        s.commit()
+        new_reply(portal, "city", topic_id, "又一条")
+        assert len(inbox(w.people["m3"].member_id)) == 2

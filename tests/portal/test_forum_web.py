@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from tests.helpers import login, post_form
@@ -184,3 +186,73 @@ def test_report_from_the_page_once(portal: Portal) -> None:
     city = portal.app.test_client()
     login(city, "city")
     assert "广告广告" in city.get("/portal/admin/forum?tab=reports").get_data(as_text=True)
+
+
+def test_moderation_next_goes_only_to_a_path_on_this_site(portal: Portal) -> None:
+    """``next`` after a moderation action: a path here is followed; anything a browser would
+    read as another site (``//host``, a backslash, a tab or newline that browsers drop before
+    the second slash, an absolute URL) falls back to the queue."""
+    with portal.app.app_context():
+        board = add_board(portal)
+        topic_id = new_topic(portal, "m1", board).topic_id
+    city = portal.app.test_client()
+    login(city, "city")
+    url = f"/portal/forum/t/{topic_id}"
+    actions = iter(["pin", "unpin"] * 4)
+    for target in ("//evil.example/x", "/\\evil.example", "/\t/evil.example",
+                   "/\n/evil.example", "/ /evil.example", "https://evil.example/"):
+        r = post_form(city, f"/portal/admin/forum/topics/{topic_id}/{next(actions)}",
+                      {"next": target}, form_url=url)
+        assert r.status_code == 302
+        assert r.headers["Location"] == "/portal/admin/forum", target
+    r = post_form(city, f"/portal/admin/forum/topics/{topic_id}/lock", {"next": url},
+                  form_url=url)
+    assert r.headers["Location"] == url
+
+
+def phone_widths(client: Any, paths: list[str]) -> dict[str, int]:
+    """The page width (``scrollWidth``) of each path in Chromium at 390 px, the pages served
+    by the Flask test ``client`` (skips when Playwright or Chromium is missing)."""
+    import shutil
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not shutil.which(chromium):
+        pytest.skip("no Chromium")
+    base = "http://portal.test"
+
+    def serve(route: Any) -> None:
+        r = client.open(route.request.url.removeprefix(base), method=route.request.method)
+        route.fulfill(status=r.status_code, body=r.get_data(), headers={
+            k: v for k, v in r.headers.items() if k.lower() != "content-length"})
+
+    widths = {}
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium,
+                                    args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.route("**/*", serve)
+        for path in paths:
+            page.goto(base + path)
+            widths[path] = page.evaluate("document.documentElement.scrollWidth")
+        browser.close()
+    return widths
+
+
+def test_topic_page_fits_a_phone_when_posts_hold_long_words(portal: Portal) -> None:
+    """A long address or word in a title, a quote's excerpt or a post wraps (or scrolls inside
+    its code block or table) instead of widening the page past a 390 px phone screen."""
+    long = "https://example.com/" + "a" * 200
+    with portal.app.app_context():
+        board = add_board(portal)
+        first = new_topic(portal, "m1", board, title="建议" + "Y" * 100,
+                          body=f"{long}\n\n```\n{'x' * 200}\n```\n\n| a | b | c | d |\n"
+                               "|---|---|---|---|\n| 很长的内容 | 很长的内容 | 很长的内容 | "
+                               "很长的内容 |")
+        new_reply(portal, "m3", first.topic_id, "同意", quote_post_id=first.id)
+    client = portal.app.test_client()
+    login(client, portal.world.people["m1"].mobile)
+    paths = [f"/portal/forum/t/{first.topic_id}", f"/portal/m/forum/t/{first.topic_id}",
+             f"/portal/m/forum/b/{board}", "/portal/m/forum/my",
+             f"/portal/m/forum/t/{first.topic_id}/reply?quote={first.id}"]
+    assert phone_widths(client, paths) == {path: 390 for path in paths}

@@ -27,9 +27,13 @@ MODERATE = service.MODERATE
 
 
 def _next(default: str) -> str:
-    """Where to go back to (only a path on this site)."""
+    """Where to go back to (only a path on this site). Browsers drop tabs and newlines and
+    read a backslash as a slash, so a slash, a tab and a host (or a slash, a backslash and a
+    host) would leave the site: any whitespace, control character or backslash refuses it."""
     target = request.form.get("next") or request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if (target.startswith("/") and not target.startswith("//")
+            and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 or c == "\\"
+                        for c in target)):
         return target
     return default
 

@@ -151,6 +151,9 @@ def _post_for(session: Session, reader: Reader, post_id: int) -> tuple[Post, Top
         raise NotFound(_("没有这条回复"))
     _require(reader, post.topic.board_id)
     topic = _lock_topic(session, post.topic_id)
+    # read the post again under the topic's lock: another moderator (or its author) may have
+    # changed its state since it was loaded, and every check below must see that
+    session.refresh(post)
     return post, topic
 
 
@@ -294,8 +297,11 @@ def already_reported(session: Session, account_id: int | None, post_id: int) -> 
 
 def close_report(session: Session, reader: Reader, report_id: int, action: str,
                  resolution: str = "", hide_post: bool = False) -> Report:
-    """``resolve`` (optionally hiding the post) or ``dismiss`` an open report."""
-    row = session.get(Report, report_id)
+    """``resolve`` (optionally hiding the post) or ``dismiss`` an open report (its row locked
+    first, so two moderators closing it at once cannot both do so)."""
+    row = session.scalar(select(Report).where(Report.id == report_id)
+                         .with_for_update(of=Report)
+                         .execution_options(populate_existing=True))
     if row is None:
         raise NotFound(_("没有这条举报"))
     board_id = row.post.topic.board_id

@@ -40,18 +40,19 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from unionhub.access.service import can
 from unionhub.db import utcnow
+from unionhub.groups.models import MemberGroupMember
 from unionhub.i18n import _
-from unionhub.identity.models import Account, Member
+from unionhub.identity.models import Account, Member, MemberStatus
 from unionhub.identity.numbers import mask_name
 from unionhub.orgs.models import Org
 
 from ..audience import Platform, Viewer, section_clause
-from ..models import PortalSection, SectionKind
+from ..models import PortalSection, PortalSectionGroup, SectionKind
 from . import markdown
 from .models import (
     PortalForumBoard,
@@ -566,12 +567,15 @@ def edit(session: Session, reader: Reader, post_id: int, body: str, title: str |
     post = get_post(session, reader, post_id)
     if reader.account_id is None or post.author_id != reader.account_id:
         raise NotAllowed(_("只能编辑自己的帖子"))
-    if post.state not in (PostState.VISIBLE, PostState.PENDING):
-        raise ForumError(_("该帖子已被隐藏或删除，不能编辑"))
     if now - post.created_at > EDIT_WINDOW:
         raise ForumError(_("发帖 30 分钟后不能再编辑"))
     body = _clean_body(body)
     topic = _lock_topic(session, post.topic_id)
+    # the state is checked under the topic's lock (moderators take it too): a post hidden or
+    # deleted while the author was typing must not come back with the edit
+    session.refresh(post)
+    if post.state not in (PostState.VISIBLE, PostState.PENDING):
+        raise ForumError(_("该帖子已被隐藏或删除，不能编辑"))
     board = topic.board
     if topic.locked and not reader.moderates(board.id):
         raise ForumError(_("该主题已锁定，不能编辑"))
@@ -607,21 +611,31 @@ def refresh_topic(session: Session, topic: Topic) -> None:
 
 def notify_reply(session: Session, post: Post) -> None:
     """Tell the topic's subscribers about a visible reply: never its author, never someone who
-    can no longer read the board, once per reply however often this runs."""
+    can no longer read the board (the notice quotes the reply), once per reply however often
+    this runs. Readers are the active members the board's org and its forum section's audience
+    (org subtree, member groups; nobody while the section is hidden) still let in."""
     from unionhub.notify import service as notify
 
     topic = post.topic
     board = topic.board
+    section = board.section
+    if section.hidden:
+        return
     audience = (select(Account.member_id)
                 .join(PortalForumSubscription, PortalForumSubscription.account_id == Account.id)
+                .join(Member, Member.id == Account.member_id)
+                .join(Org, Org.id == Member.org_id)
                 .where(PortalForumSubscription.topic_id == topic.id,
-                       Account.member_id.is_not(None), Account.is_active.is_(True),
+                       Account.is_active.is_(True), Member.status == MemberStatus.ACTIVE,
                        Account.id != post.author_id if post.author_id is not None else true()))
-    if board.org_id is not None:
-        org_path = select(Org.path).where(Org.id == board.org_id).scalar_subquery()
-        audience = (audience.join(Member, Member.id == Account.member_id)
-                    .join(Org, Org.id == Member.org_id)
-                    .where(Org.path.like(org_path.concat("%"))))
+    for org_id in {board.org_id, section.audience_org_id} - {None}:
+        org_path = select(Org.path).where(Org.id == org_id).scalar_subquery()
+        audience = audience.where(Org.path.like(org_path.concat("%")))
+    if section.has_groups:
+        audience = audience.where(exists(select(MemberGroupMember.member_id).where(
+            MemberGroupMember.member_id == Member.id,
+            MemberGroupMember.group_id.in_(select(PortalSectionGroup.group_id).where(
+                PortalSectionGroup.section_id == section.id)))))
     notify.send(session, "portal.forum_reply", audience, {
         "title": topic.title[:40],
         "author": author_label(post.author),
