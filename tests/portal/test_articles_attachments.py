@@ -14,7 +14,7 @@ from urllib.parse import quote
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.helpers import login, post_form
+from tests.helpers import PASSWORD, login, post_form
 from tests.portal.conftest import Portal
 from tests.portal.test_articles_workflow import act, article_form, create, current, officer
 
@@ -206,3 +206,32 @@ def test_cover_and_delete(portal: Portal) -> None:
         s = db.session()
         new, old = service.revisions(s, aid)[:2]
         assert [c.label for c in service.diff(s, old, new).fields] == ["封面"]
+
+
+def test_the_app_downloads_by_token_with_the_app_rule(portal: Portal) -> None:
+    w = portal.world
+    editor = officer(portal, "chaoyang")
+    aid = create(editor, article_form(portal, audience_org_id=str(w.org_id("d1")),
+                                      platforms=["app"]))
+    upload(editor, aid, "a.pdf", PDF)
+    act(portal, editor, aid, "publish")
+    (pdf,) = attachments_of(portal, aid)
+    api = portal.app.test_client()
+
+    def token(person: str) -> str:
+        r = api.post("/api/v1/auth/token", json={
+            "identifier": w.people[person].card_number, "password": PASSWORD})
+        return str(r.get_json()["token"])
+
+    url = f"/api/v1/portal/attachments/{pdf.id}"
+    ok = api.get(url, headers={"Authorization": f"Bearer {token('m1')}"})
+    assert ok.status_code == 200 and ok.data == PDF
+    assert ok.headers["X-Content-Type-Options"] == "nosniff"
+    other = api.get(url, headers={"Authorization": f"Bearer {token('m2')}"})
+    assert other.status_code == 404 and other.get_json()["error"]["code"] == "not_found"
+    assert api.get(url).status_code == 404  # anonymous: targeted
+    assert member_client(portal, "m1").get(f"/portal/attachments/{pdf.id}").status_code == 404
+    detail = api.get(f"/api/v1/portal/articles/{aid}",
+                     headers={"Authorization": f"Bearer {token('m1')}"}).get_json()
+    assert detail["attachments"][0]["url"] == url
+    assert attachments_of(portal, aid)[0].downloads == 1

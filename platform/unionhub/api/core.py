@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, Generic, TypeVar
 
-from flask import jsonify, request
+from flask import Response, jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Select, func, select
@@ -145,7 +145,8 @@ def operation(summary: str, *, tags: Sequence[str] = (), body: type[BaseModel] |
               params: Sequence[QueryParam] = (), description: str = "",
               errors: Sequence[int] = ()) -> Callable[..., Any]:
     """Declare an API endpoint. The view gets the validated body as ``data=`` and returns
-    a model, a dict/list (JSON) or None (204)."""
+    a model, a dict/list (JSON), None (204) or — declared with ``response=bytes`` — a file
+    ``Response`` (e.g. from ``send_file``), passed through as it is."""
     meta = Operation(summary, tuple(tags), body, response, status, auth, tuple(params),
                      description, tuple(errors))
 
@@ -178,6 +179,8 @@ def operation(summary: str, *, tags: Sequence[str] = (), body: type[BaseModel] |
                 return exc.response()
             if result is None:
                 return "", 204
+            if isinstance(result, Response):  # a file (``response=bytes``)
+                return result
             return jsonify(_dump(result)), status
 
         view.__api__ = meta  # type: ignore[attr-defined]

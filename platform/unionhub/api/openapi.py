@@ -55,6 +55,9 @@ def build(app: Flask) -> dict[str, Any]:
         responses: dict[str, Any] = {}
         if meta.response is None:
             responses[str(204 if meta.status == 200 else meta.status)] = {"description": "成功"}
+        elif meta.response is bytes:  # a file; its type is in Content-Type
+            responses[str(meta.status)] = {"description": "成功（文件）", "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
         else:
             responses[str(meta.status)] = {
                 "description": "成功",

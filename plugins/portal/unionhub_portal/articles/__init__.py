@@ -37,7 +37,7 @@ def _widgets() -> list[DashboardWidget]:
 
 FEATURE = Feature(
     name="articles",
-    views=("unionhub_portal.articles.views",),
+    views=("unionhub_portal.articles.views", "unionhub_portal.articles.api"),
     nav=(
         NavItem("officer", "articles", "文章管理", "portal.admin_articles",
                 permission="portal.content.edit", priority=40),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
+    Response,
     abort,
     flash,
     redirect,
@@ -391,16 +392,22 @@ def attachment(attachment_id: int) -> Any:
         viewer = current_viewer("mobile" if request.args.get("m") == "1" else "pc")
         if not can_read(s, att.article_id, viewer):
             abort(404)
+    return serve(att, counted=not officer)
+
+
+def serve(att: PortalAttachment, *, counted: bool) -> Response:
+    """The file of ``att`` (the caller has checked who may have it); ``counted``: one more
+    download per fetch of the whole file or of its first bytes (a viewer reading a PDF in
+    ranges, or revalidating its cache, does not count again)."""
     path = attachments.path_of(att)
     if path is None or not path.is_file():
         abort(404)
     resp = send_file(path, mimetype=att.content_type, as_attachment=att.kind != "image",
                      download_name=att.filename, conditional=True, max_age=0)
-    # one download per fetch of the whole file or of its first bytes (a viewer reading a PDF
-    # in ranges, or revalidating its cache, does not count again)
     first_part = resp.status_code == 206 and request.range is not None \
         and request.range.ranges[0][0] == 0
-    if not officer and (resp.status_code == 200 or first_part):
+    if counted and (resp.status_code == 200 or first_part):
+        s = db.session()
         attachments.count_download(s, att.id)
         s.commit()
     resp.headers["X-Content-Type-Options"] = "nosniff"
@@ -417,4 +424,4 @@ def reviewer_count() -> int:
     return service.state_counts(db.session(), current_user).get(ArticleState.PENDING, 0)
 
 
-__all__ = ["attachment", "form_data", "reviewer_count"]
+__all__ = ["attachment", "form_data", "reviewer_count", "serve"]

@@ -4,6 +4,7 @@ anonymous and sees only untargeted content; with a token it is the member."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,8 @@ from ..web import api, current_viewer
 from . import pages, service
 
 TAGS = ["portal"]
+#: Images and file links in a body, rewritten to the app's download (bearer token, app rule).
+_APP_ATTACHMENT = re.compile(r'"/portal/attachments/(\d+)"')
 
 
 class SectionOut(BaseModel):
@@ -101,7 +104,8 @@ def _out(article: PortalArticle) -> ArticleOut:
         section_name=article.section.name, source=article.source, author=article.author,
         published_at=article.published_at, expires_at=article.expires_at,
         pinned=article.pinned, views=article.view_count, tags=article.tag_list,
-        cover_url=service.cover_path(article), url=service.article_path(article, mobile=True))
+        cover_url=(f"/api/v1/portal/attachments/{article.cover_id}"
+                   if article.cover_id else None), url=service.article_path(article, mobile=True))
 
 
 def _tree(sections: list[PortalSection]) -> list[SectionOut]:
@@ -189,11 +193,12 @@ def api_article(article_id: int) -> Any:
     prev, nxt = service.neighbours(s, viewer, article)
     out = ArticleDetailOut(
         **_out(article).model_dump(),
-        body_html=str(render(article.body_html, ARTICLE)),
+        body_html=_APP_ATTACHMENT.sub(r'"/api/v1/portal/attachments/\1"',
+                                      str(render(article.body_html, ARTICLE))),
         body_text=html_to_text(article.body_html),
         issuer=service.org_names(s, [article.owner_org_id]).get(article.owner_org_id),
         attachments=[AttachmentOut(id=f.id, filename=f.filename, content_type=f.content_type,
-                                   size=f.size, url=service.attachment_path(f.id))
+                                   size=f.size, url=f"/api/v1/portal/attachments/{f.id}")
                      for f in service.attachments(s, article.id)],
         prev_id=prev.id if prev else None, next_id=nxt.id if nxt else None)
     out.views += 1  # this read included
