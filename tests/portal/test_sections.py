@@ -420,3 +420,36 @@ def test_phone_sized_form_renders(portal: Portal) -> None:
     html = client.get(NEW).get_data(as_text=True)
     assert 'name="code"' in html and 'name="platforms"' in html
     assert 'class="form-grid"' in html  # one column on a phone, two on wider screens
+
+
+def test_parent_changes_requeue_the_sub_sections_articles(portal: Portal) -> None:
+    """Hiding or re-targeting a parent section changes who may see its sub-sections' articles
+    (section_clause checks the parent), so they are queued too; other sections' are not."""
+    client = _officer(portal)
+    w = portal.world
+    city, d1 = w.org_id("city"), w.org_id("d1")
+    with portal.app.app_context():
+        own = add_article(portal.sections["rights"], "维权服务总览", owner_org_id=city)
+        aid = add_article(portal.sections["legal_aid"], "法律援助案例", owner_org_id=city)
+        safety = add_article(portal.sections["labour_protection"], "安全生产月",
+                             owner_org_id=city, state="draft")
+        add_article(portal.sections["news"], "不相干", owner_org_id=city)
+    children = sorted([str(own), str(aid), str(safety)])
+    hide = f"/portal/admin/sections/{portal.sections['rights']}/visibility"
+    post_form(client, hide, {"hidden": "1"}, form_url=LIST)
+    assert _queued(portal) == children
+    with portal.app.app_context():
+        assert aid not in _visible_ids(w.people["m1"].account_id)
+    post_form(client, hide, {"hidden": "0"}, form_url=LIST)
+    assert _queued(portal) == sorted(children * 2)
+    url = f"/portal/admin/sections/{portal.sections['rights']}"
+    assert post_form(client, url, _edit_form(portal, "rights", audience_org_id=str(d1))
+                     ).status_code == 302
+    assert _queued(portal) == sorted(children * 3)
+    with portal.app.app_context():
+        assert aid in _visible_ids(w.people["m1"].account_id)  # m1 is in d1
+        assert aid not in _visible_ids(w.people["m2"].account_id)
+    # editing a sub-section queues only its own articles
+    sub = f"/portal/admin/sections/{portal.sections['legal_aid']}"
+    post_form(client, sub, _edit_form(portal, "legal_aid", platforms=["pc"]))
+    assert _queued(portal) == sorted([*children * 3, str(aid)])

@@ -277,7 +277,7 @@ def test_api_shapes(portal: Portal) -> None:
     assert detail["body_text"].split() == ["第一段", "第二段"]
     assert detail["attachments"] == [{"id": file_id, "filename": "名单.pdf",
                                       "content_type": "application/pdf", "size": 2048,
-                                      "url": f"/portal/attachments/{file_id}"}]
+                                      "url": f"/api/v1/portal/attachments/{file_id}"}]
     assert detail["tags"] == ["基层"]
     home = client.get("/api/v1/portal/home").get_json()
     assert set(home) == {"headlines", "notices", "hot"}
@@ -403,3 +403,140 @@ def test_stored_markup_is_inert_on_every_surface(portal: Portal) -> None:
     assert not [b for b in bad if b in api["body_html"]]
     rss = client.get("/portal/feeds/news.rss").get_data(as_text=True)
     assert "<script" not in rss and "净化检查&lt;b&gt;" in rss
+
+
+def _stored_attachment(article_id: int, name: str, kind: str, data: bytes,
+                       content_type: str) -> int:
+    """An attachment with its file really stored (so that its download answers 200)."""
+    import secrets
+
+    from unionhub import db
+    from unionhub_portal.articles import attachments
+    from unionhub_portal.models import PortalAttachment
+
+    stored = f"{secrets.token_hex(16)}.{name.rpartition('.')[2]}"
+    attachments.folder().mkdir(parents=True, exist_ok=True)
+    (attachments.folder() / stored).write_bytes(data)
+    s = db.session()
+    row = PortalAttachment(article_id=article_id, kind=kind, filename=name, stored_name=stored,
+                           content_type=content_type, size=len(data), sha256="0" * 64)
+    s.add(row)
+    s.commit()
+    return row.id
+
+
+def test_mobile_only_article_images_and_files_load_on_the_micro_site(portal: Portal) -> None:
+    """An article published only on the mobile site: its cover (carousel and list), the images
+    in its body and its files are fetched by the micro-site's pages as the mobile reader, so
+    every one of them loads there (and stays a 404 on the PC portal)."""
+    from unionhub import db
+    from unionhub_portal.models import PortalArticle
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+    with portal.app.app_context():
+        aid = add_article(portal.sections["news"], "只在微网站的头条",
+                          owner_org_id=portal.world.org_id("city"), platforms=("mobile",),
+                          headline=True, summary="摘要")
+        cover = _stored_attachment(aid, "封面.png", "image", png, "image/png")
+        pdf = _stored_attachment(aid, "报名表.pdf", "file", b"%PDF-1.4 x", "application/pdf")
+        article = db.session().get(PortalArticle, aid)
+        article.cover_id = cover
+        article.body_html = f'<p>正文</p><p><img src="/portal/attachments/{cover}" alt=""></p>'
+        db.session().commit()
+    client = portal.app.test_client()
+    pages = {url: client.get(url).get_data(as_text=True)
+             for url in ("/portal/m/", "/portal/m/s/news", f"/portal/m/a/{aid}")}
+    for url, html in pages.items():
+        links = re.findall(r'(?:src|href)="(/portal/attachments/[^"]+)"', html)
+        assert links, url
+        for link in links:
+            assert client.get(link.replace("&amp;", "&")).status_code == 200, (url, link)
+    article_links = re.findall(r'(?:src|href)="(/portal/attachments/[^"]+)"',
+                               pages[f"/portal/m/a/{aid}"])
+    assert any(str(pdf) in link for link in article_links)
+    assert any(str(cover) in link for link in article_links)
+    assert client.get(f"/portal/attachments/{pdf}").status_code == 404  # not on the PC portal
+
+
+def test_link_section_redirects_only_to_this_site_or_https(portal: Portal) -> None:
+    """A link section goes to its ``link_url`` only when that is a path here or an https
+    address; a stored value a browser would read as another host (``/\\host``, a tab or
+    newline before a second slash) or another scheme goes to the portal's home instead."""
+    from unionhub import db
+    from unionhub_portal.models import PortalSection, SectionKind
+
+    cases = {"ok-path": ("/library/", "/library/"),
+             "ok-https": ("https://www.bjzgh.org/", "https://www.bjzgh.org/"),
+             "bad-backslash": ("/\\evil.example", "/portal/"),
+             "bad-tab": ("/\t/evil.example", "/portal/"),
+             "bad-newline": ("/\n/evil.example", "/portal/"),
+             "bad-scheme": ("javascript:alert(1)", "/portal/"),
+             "bad-proto-relative": ("//evil.example", "/portal/")}
+    with portal.app.app_context():
+        s = db.session()
+        for code, (url, _want) in cases.items():
+            s.add(PortalSection(code=code, name=code, kind=SectionKind.LINK, link_url=url))
+        s.commit()
+    client = portal.app.test_client()
+    for code, (_url, want) in cases.items():
+        r = client.get(f"/portal/s/{code}")
+        assert r.status_code == 302 and r.headers["Location"] == want, code
+        r = client.get(f"/portal/m/s/{code}")
+        assert r.headers["Location"] == (want if want != "/portal/" else "/portal/m/"), code
+
+
+def test_sub_section_of_a_hidden_or_targeted_parent_is_not_shown(portal: Portal) -> None:
+    """A sub-section names its parent (PC breadcrumb, mobile back link); hiding the parent or
+    targeting it at another union covers the sub-section too: its pages, its articles and the
+    article's attachments answer 404 and reveal nothing of the parent."""
+    from unionhub import db
+    from unionhub_portal.models import PortalSection
+
+    with portal.app.app_context():
+        s = db.session()
+        rights = s.get(PortalSection, portal.sections["rights"])
+        rights.name = "内部维权专栏"
+        s.commit()
+        aid = add_article(portal.sections["legal_aid"], "法律援助指南",
+                          owner_org_id=portal.world.org_id("city"))
+        pdf = _stored_attachment(aid, "指南.pdf", "file", b"%PDF-1.4 x", "application/pdf")
+    client = portal.app.test_client()
+    assert "内部维权专栏" in client.get("/portal/s/legal_aid").get_data(as_text=True)
+    assert 'href="/portal/m/s/rights"' in client.get("/portal/m/s/legal_aid").get_data(
+        as_text=True)
+    assert client.get(f"/portal/attachments/{pdf}").status_code == 200
+    for change in ({"hidden": True}, {"hidden": False,
+                                      "audience_org_id": portal.world.org_id("d2")}):
+        with portal.app.app_context():
+            s = db.session()
+            rights = s.get(PortalSection, portal.sections["rights"])
+            for key, value in change.items():
+                setattr(rights, key, value)
+            s.commit()
+        for url in ("/portal/s/legal_aid", "/portal/m/s/legal_aid", f"/portal/a/{aid}",
+                    f"/portal/m/a/{aid}", f"/portal/attachments/{pdf}",
+                    f"/portal/attachments/{pdf}?m=1", "/portal/feeds/legal_aid.rss",
+                    f"/api/v1/portal/articles/{aid}"):
+            r = client.get(url)
+            assert r.status_code == 404, (change, url)
+            assert "内部维权专栏" not in r.get_data(as_text=True), (change, url)
+        for url in ("/portal/", "/portal/m/", "/portal/sitemap.xml", "/portal/m/sections",
+                    "/api/v1/portal/sections", "/api/v1/portal/articles"):
+            html = client.get(url).get_data(as_text=True)
+            assert "法律援助指南" not in html and "内部维权专栏" not in html, (change, url)
+
+
+def test_article_pages_fit_a_phone_when_titles_hold_long_words(portal: Portal) -> None:
+    """A title, summary or tag with a long unbroken word wraps on the home page, the section
+    list and the article page (PC and mobile) instead of widening them past 390 px."""
+    from tests.portal.test_forum_web import phone_widths
+
+    word = "Z" * 90
+    with portal.app.app_context():
+        aid = add_article(portal.sections["news"], f"通知{word}",
+                          owner_org_id=portal.world.org_id("city"), summary=f"摘要{word}",
+                          tags=f"标签{word[:18]}", source=f"来源{word[:90]}")
+    client = portal.app.test_client()
+    paths = ["/portal/", "/portal/m/", "/portal/s/news", "/portal/m/s/news", f"/portal/a/{aid}",
+             f"/portal/m/a/{aid}"]
+    assert phone_widths(client, paths) == {path: 390 for path in paths}

@@ -237,3 +237,46 @@ def test_app_api(content: Content, who: str | None) -> None:
     assert get("sections/women/articles").status_code == 404
     home = get("home").get_json()
     assert {a["title"] for a in home["hot"]} == expected
+
+
+def test_search_documents_carry_the_parent_sections_audience(portal: Portal) -> None:
+    """A sub-section's article is indexed with its parent's audience too (the rule of
+    :func:`audience.section_clause`): a hidden parent hides it from search, a parent targeted
+    at 海淀 limits it to 海淀, a parent off the PC portal keeps it off the PC search."""
+    from unionhub import db
+    from unionhub.search.acl import org_token
+    from unionhub.search.queue import enqueue, process_queue
+    from unionhub_portal.models import PortalSection
+    from unionhub_portal.site.search import documents
+
+    w = portal.world
+    city = w.org_id("city")
+    body = f"<p>{WORD}维权讲座。</p>"
+    with portal.app.app_context():
+        s = db.session()
+        ids = {code: add_article(portal.sections[code], f"{WORD}{code}", owner_org_id=city,
+                                 body=body)
+               for code in ("legal_aid", "grassroots")}
+        docs = {int(d.doc_id): d for d in documents(s, [str(i) for i in ids.values()])}
+        assert docs[ids["legal_aid"]].status == "published"
+        assert docs[ids["legal_aid"]].acl == ("public",)
+        s.get(PortalSection, portal.sections["rights"]).hidden = True
+        news = s.get(PortalSection, portal.sections["news"])
+        news.audience_org_id, news.on_pc = w.org_id("d2"), False
+        s.commit()
+        docs = {int(d.doc_id): d for d in documents(s, [str(i) for i in ids.values()])}
+        assert docs[ids["legal_aid"]].status == "hidden"
+        grassroots = docs[ids["grassroots"]]
+        assert grassroots.acl == (org_token(w.org_id("d2")),)
+        assert "platform:pc" not in grassroots.tags and grassroots.status == "offsite"
+        enqueue(s, "portal.article", ids.values())
+        s.commit()
+    assert process_queue(portal.app).failed == 0
+    for who in ("m1", "m2"):
+        client = portal.app.test_client()
+        login(client, w.people[who].mobile)
+        for url in (f"/portal/search?q={WORD}", f"/portal/m/search?q={WORD}"):
+            html = client.get(url).get_data(as_text=True).replace("<b>", "").replace("</b>", "")
+            assert f"{WORD}legal_aid" not in html, (who, url)
+            shown = f"{WORD}grassroots" in html
+            assert shown == (who == "m2" and "/m/" in url), (who, url)

@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
@@ -113,9 +114,16 @@ class PortalArticle(Audience, Base):
     """An article, notice or document in one section."""
 
     __tablename__ = "portal_article"
+    # Lists, the previous/next links and the home blocks walk ``ix_portal_article_list`` one
+    # section at a time in (published_at, id) order; pinned articles and the carousel's
+    # headlines are few and have partial indexes of their own (site/service.py).
     __table_args__ = (
-        Index("ix_portal_article_list", "section_id", "state", "published_at"),
+        Index("ix_portal_article_list", "section_id", "state", "published_at", "id"),
         Index("ix_portal_article_live", "state", "published_at"),
+        Index("ix_portal_article_pinned", "section_id", "state", "published_at", "id",
+              postgresql_where=text("pinned"), sqlite_where=text("pinned = 1")),
+        Index("ix_portal_article_headline", "state", "published_at", "id",
+              postgresql_where=text("headline"), sqlite_where=text("headline = 1")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,7 +17,8 @@ Rules kept here (every caller — the web pages, tests, a future API — goes th
   stable (ties broken by id are never left behind).
 
 A change of audience, platforms or the hidden flag changes who may see every article of the
-section, so those articles are queued for search re-indexing in the caller's transaction;
+section and of its sub-sections (a parent's audience covers them), so those articles are
+queued for search re-indexing in the caller's transaction;
 every change is audited there too. Bad input raises :class:`SectionError` (field → message)
 before anything is written.
 """
@@ -334,9 +335,12 @@ def _save_groups(session: Session, section_id: int, group_ids: list[int]) -> Non
 
 
 def reindex_articles(session: Session, section_id: int) -> None:
-    """Queue every article of the section for search re-indexing (same transaction)."""
-    enqueue_select(session, DOC_TYPE,
-                   select(PortalArticle.id).where(PortalArticle.section_id == section_id))
+    """Queue every article of the section and of its sub-sections for search re-indexing
+    (same transaction): the search tokens and status of an article follow its section's
+    parent too."""
+    children = select(PortalSection.id).where(PortalSection.parent_id == section_id)
+    enqueue_select(session, DOC_TYPE, select(PortalArticle.id).where(
+        or_(PortalArticle.section_id == section_id, PortalArticle.section_id.in_(children))))
 
 
 def _audit(action: str, section: PortalSection, account: Account, session: Session,

@@ -17,9 +17,9 @@ from . import pages, service
 
 @bp.route("/m/")
 def m_home() -> Any:
-    viewer = current_viewer("mobile")
-    return render_template("portal/site/m_home.html", m_tab="home",
-                           **pages.home_context(db.session(), viewer))
+    return pages.cached_home("mobile", lambda: render_template(
+        "portal/site/m_home.html", m_tab="home",
+        **pages.home_context(db.session(), current_viewer("mobile"))))
 
 
 @bp.route("/m/sections")

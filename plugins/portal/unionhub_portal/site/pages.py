@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import g, request, url_for
+from flask import current_app, g, request, session, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -42,6 +46,38 @@ def offer_categories() -> list[tuple[str, str]]:
     from unionhub.offers.service import categories
 
     return categories()
+
+
+#: Seconds an anonymous visitor's home page is served from the process's memory (config
+#: ``PORTAL_HOME_CACHE_SECONDS``; 0 turns the cache off).
+HOME_CACHE_SECONDS = 30.0
+#: Distinct (platform, locale, host) pages kept at most; beyond that the cache starts over.
+HOME_CACHE_KEYS = 32
+
+
+def cached_home(platform: Platform, render_page: Callable[[], str]) -> str:
+    """The home page on ``platform``, rendered by ``render_page`` — for an anonymous visitor
+    kept up to :data:`HOME_CACHE_SECONDS` per process (and per app), keyed by platform,
+    locale and host: every anonymous visitor has the same audience, and the layout shows
+    nothing personal to them. Never cached: a signed-in viewer (their audience, name and
+    forms differ) and a visitor with a message waiting to be flashed (it must be shown once,
+    to them only). The price is that a change shows on the anonymous home page up to that
+    many seconds late (article pages, lists and searches are never cached)."""
+    ttl = float(current_app.config.get("PORTAL_HOME_CACHE_SECONDS", HOME_CACHE_SECONDS))
+    if ttl <= 0 or current_user.is_authenticated or session.get("_flashes"):
+        return render_page()
+    cache: dict[tuple[str, ...], tuple[float, str]] = current_app.extensions.setdefault(
+        "portal_home_cache", {})
+    key = (platform, str(get_locale()), request.host_url, request.script_root)
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    html = render_page()
+    if len(cache) >= HOME_CACHE_KEYS:
+        cache.clear()  # the Host header is the client's: keep the key count bounded
+    cache[key] = (now + ttl, html)
+    return html
 
 
 def home_context(s: Session, viewer: Viewer) -> dict[str, Any]:
@@ -97,11 +133,25 @@ class ArticleView:
     next: PortalArticle | None
 
 
+#: An attachment's address in a sanitised body (``src``/``href``, optionally below the script
+#: root), to which the micro-site adds ``?m=1``.
+_BODY_ATTACHMENT = re.compile(r'((?:src|href)="(?:/[A-Za-z0-9._-]+)*/portal/attachments/[0-9]+)"')
+
+
+def body_markup(article: PortalArticle, mobile: bool = False) -> Markup:
+    """The sanitised body; on the micro-site its images and file links ask for the mobile
+    reader's copy (``?m=1``), so that an article only on the mobile site shows its images."""
+    body = render(article.body_html, ARTICLE)
+    if not mobile:
+        return body
+    return Markup(_BODY_ATTACHMENT.sub(r'\1?m=1"', str(body)))
+
+
 def article_view(s: Session, viewer: Viewer, article: PortalArticle) -> ArticleView:
     prev, nxt = service.neighbours(s, viewer, article)
     return ArticleView(
         article=article,
-        body=render(article.body_html, ARTICLE),
+        body=body_markup(article, mobile=viewer.platform == "mobile"),
         views=article.view_count + 1,  # this view included (counted after rendering)
         issuer=service.org_names(s, [article.owner_org_id]).get(article.owner_org_id),
         attachments=service.attachments(s, article.id),

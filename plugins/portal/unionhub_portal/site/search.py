@@ -40,14 +40,26 @@ OFF_PC_STATUSES = (PUBLISHED, OFFSITE)
 BATCH = 500
 
 
-def article_status(article: PortalArticle, section: PortalSection) -> str:
+def article_status(article: PortalArticle, section: PortalSection,
+                   parent: PortalSection | None = None) -> str:
+    """The document's status; a hidden parent section hides its sub-sections' articles."""
     if article.state != ArticleState.PUBLISHED:
         return str(article.state)
-    if section.hidden:
+    if section.hidden or (parent is not None and parent.hidden):
         return HIDDEN
-    if "platform:pc" not in platform_tags(section, article):
+    if "platform:pc" not in _platforms(article, section, parent):
         return OFFSITE
     return PUBLISHED
+
+
+def _platforms(article: PortalArticle, section: PortalSection,
+               parent: PortalSection | None) -> tuple[str, ...]:
+    """``platform:<p>`` tags for the platforms the article, its section and the section's
+    parent are all on."""
+    tags = platform_tags(section, article)
+    if parent is not None:
+        tags = tuple(t for t in tags if t.removeprefix("platform:") in parent.platforms)
+    return tags
 
 
 def _target(org_id: int | None, paths: dict[int, str], groups: set[int] | None) -> Target:
@@ -56,8 +68,8 @@ def _target(org_id: int | None, paths: dict[int, str], groups: set[int] | None) 
     return Target(paths[org_id], org_id, frozenset(groups) if groups is not None else None)
 
 
-def article_document(article: PortalArticle, section: PortalSection, acl: tuple[str, ...]
-                     ) -> SearchDocument:
+def article_document(article: PortalArticle, section: PortalSection, acl: tuple[str, ...],
+                     parent: PortalSection | None = None) -> SearchDocument:
     parts = [section.name]
     for value in (article.source, article.author, article.summary):
         if value:
@@ -71,11 +83,11 @@ def article_document(article: PortalArticle, section: PortalSection, acl: tuple[
         url=article_path(article),
         acl=acl,
         body=body[:5000],
-        status=article_status(article, section),
+        status=article_status(article, section, parent),
         published_at=article.published_at,
         expires_at=article.expires_at,
         updated_at=article.updated_at,
-        tags=(f"section:{section.code}", *platform_tags(section, article)),
+        tags=(f"section:{section.code}", *_platforms(article, section, parent)),
     )
 
 
@@ -86,8 +98,14 @@ def _documents_for(session: Session, ids: Sequence[int]) -> Iterator[SearchDocum
                                     .order_by(PortalArticle.id)))
     if not articles:
         return
+    # the articles' sections and their parents (a parent's audience covers its sub-sections)
+    wanted = {a.section_id for a in articles}
     sections = {s.id: s for s in session.scalars(select(PortalSection).where(
-        PortalSection.id.in_({a.section_id for a in articles})))}
+        PortalSection.id.in_(wanted)))}
+    parent_ids = {s.parent_id for s in sections.values() if s.parent_id is not None}
+    if parent_ids - sections.keys():
+        sections.update({s.id: s for s in session.scalars(select(PortalSection).where(
+            PortalSection.id.in_(parent_ids - sections.keys())))})
     article_groups: dict[int, set[int]] = {}
     for aid, gid in session.execute(select(PortalArticleGroup.article_id,
                                            PortalArticleGroup.group_id)
@@ -102,14 +120,21 @@ def _documents_for(session: Session, ids: Sequence[int]) -> Iterator[SearchDocum
                                                        for s in sections.values()}
     org_ids.discard(None)
     paths = dict(session.execute(select(Org.id, Org.path).where(Org.id.in_(org_ids))).all())
+
+    def section_target(section: PortalSection) -> Target:
+        # has_groups without rows names nobody, like the SQL rule (no group matches)
+        groups = section_groups.get(section.id, set()) if section.has_groups else None
+        return _target(section.audience_org_id, paths, groups)
+
     for article in articles:
         section = sections[article.section_id]
-        # has_groups without rows names nobody, like the SQL rule (no group matches)
-        s_groups = section_groups.get(section.id, set()) if section.has_groups else None
+        parent = sections.get(section.parent_id) if section.parent_id is not None else None
         a_groups = article_groups.get(article.id, set()) if article.has_groups else None
-        target = effective_target(_target(section.audience_org_id, paths, s_groups),
+        target = effective_target(section_target(section),
                                   _target(article.audience_org_id, paths, a_groups))
-        yield article_document(article, section, target_acl(target))
+        if parent is not None:
+            target = effective_target(section_target(parent), target)
+        yield article_document(article, section, target_acl(target), parent)
 
 
 def documents(session: Session, ids: Sequence[str] | None) -> Iterator[SearchDocument]:

@@ -2,9 +2,13 @@
 :mod:`unionhub_portal.audience`, so the PC portal, the mobile site, the app API, the feeds and
 the sitemap cannot disagree about who may read what.
 
-Lists are kept cheap at 100,000 articles: they read one page (``LIMIT``) with an ``OFFSET`` no
-deeper than :data:`MAX_PAGE` pages, and count at most :data:`COUNT_CAP` rows instead of
-counting every matching article on each request.
+Lists are kept cheap at 100,000 articles: they read one page no deeper than :data:`MAX_PAGE`
+pages, and count at most ``MAX_PAGE`` pages of rows instead of counting every matching article
+on each request. The list order (pinned first, then newest) is not one any index can deliver
+over several sections, so :func:`_window` reads each section along ``ix_portal_article_list``
+(section, state, published_at, id) and the pinned articles along their partial index, merges
+the keys in Python and loads only the page's rows (without their bodies). The previous/next
+links are a row comparison ``(published_at, id) < (…, …)`` on the same index.
 """
 
 from __future__ import annotations
@@ -13,14 +17,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy import ColumnElement, Row, Select, and_, func, select, text, tuple_, update
+from sqlalchemy.orm import Session, contains_eager, defer, joinedload
 
 from unionhub.db import utcnow
 from unionhub.orgs.models import Org
 from unionhub.web.pagination import PageMath
 
-from ..audience import Viewer, section_clause, visible_articles
+from ..audience import Viewer, article_clause, section_clause, visible_articles
 from ..models import PortalArticle, PortalAttachment, PortalSection, SectionKind
 
 #: Articles per list page (PC and mobile) and the deepest page a list goes to.
@@ -58,6 +62,62 @@ def list_order() -> tuple[ColumnElement[object], ...]:
     """Pinned first, then the newest, then the highest id (stable across pages)."""
     return (PortalArticle.pinned.desc(), PortalArticle.published_at.desc(),
             PortalArticle.id.desc())
+
+
+def _newest() -> tuple[ColumnElement[object], ...]:
+    return (PortalArticle.published_at.desc(), PortalArticle.id.desc())
+
+
+def _window(session: Session, viewer: Viewer, section_ids: Sequence[int], offset: int,
+            limit: int, now: datetime) -> list[PortalArticle]:
+    """Articles ``offset`` … ``offset + limit`` of :func:`list_order` among those ``viewer``
+    may read in ``section_ids``, with their sections and without their bodies.
+
+    With ``need = offset + limit``: the pinned articles come first, so the page holds at most
+    ``need`` of them, and a non-pinned article among the first ``need`` has fewer than
+    ``need`` articles of its section newer than itself. Hence the ``need`` newest of each
+    section (one index walk each) plus the ``need`` newest pinned ones (partial index) contain
+    the page; their keys are merged here and only the page's rows are loaded — by primary
+    key: the audience rule was applied, at the same ``now``, by the query that chose them."""
+    need = offset + limit
+    ids = list(dict.fromkeys(section_ids))
+    if not ids or limit <= 0:
+        return []
+    keys = visible_articles(viewer, now).with_only_columns(
+        PortalArticle.id, PortalArticle.pinned, PortalArticle.published_at)
+    found: dict[int, Row[tuple[int, bool, datetime | None]]] = {}
+    for section_id in ids:
+        for row in session.execute(keys.where(PortalArticle.section_id == section_id)
+                                   .order_by(*_newest()).limit(need)):
+            found[row.id] = row
+    # ``WHERE pinned`` as written matches the partial index's predicate (models.py)
+    for row in session.execute(keys.where(PortalArticle.pinned,
+                                          PortalArticle.section_id.in_(ids))
+                               .order_by(*_newest()).limit(need)):
+        found[row.id] = row
+    ranked = sorted(found.values(), reverse=True,
+                    key=lambda r: (bool(r.pinned), r.published_at, r.id))[offset:need]
+    if not ranked:
+        return []
+    rows = {a.id: a for a in session.scalars(
+        select(PortalArticle).where(PortalArticle.id.in_([r.id for r in ranked]))
+        .options(joinedload(PortalArticle.section, innerjoin=True),
+                 defer(PortalArticle.body_html)))}
+    return [rows[r.id] for r in ranked if r.id in rows]
+
+
+def _listed_ids(session: Session, viewer: Viewer, section_ids: Sequence[int] | None,
+                kind: str | None) -> list[int]:
+    """The sections a list reads: ``section_ids`` (every section when None), narrowed to
+    those of ``kind``; the audience of each is checked by the article queries."""
+    if section_ids is not None and kind is None:
+        return list(section_ids)
+    stmt = select(PortalSection.id).where(section_clause(viewer))
+    if section_ids is not None:
+        stmt = stmt.where(PortalSection.id.in_(list(section_ids)))
+    if kind is not None:
+        stmt = stmt.where(PortalSection.kind == kind)
+    return list(session.scalars(stmt.order_by(PortalSection.id)))
 
 
 # --- sections -------------------------------------------------------------------------------
@@ -143,18 +203,17 @@ def list_articles(session: Session, viewer: Viewer, *, section_ids: Sequence[int
     """One page of the articles ``viewer`` may read (in ``section_ids`` / sections of ``kind``
     when given), pinned first then newest."""
     page = max(1, min(page, MAX_PAGE))
-    stmt = readable(viewer, now)
-    if section_ids is not None:
-        stmt = stmt.where(PortalArticle.section_id.in_(list(section_ids)))
-    if kind is not None:
-        stmt = stmt.where(PortalSection.kind == kind)
+    now = now or utcnow()
+    ids = _listed_ids(session, viewer, section_ids, kind)
     cap = MAX_PAGE * per_page
-    counted = session.scalar(select(func.count()).select_from(
-        stmt.with_only_columns(PortalArticle.id).limit(cap + 1).subquery())) or 0
+    counted = 0
+    if ids:
+        stmt = visible_articles(viewer, now).where(PortalArticle.section_id.in_(ids))
+        counted = session.scalar(select(func.count()).select_from(
+            stmt.with_only_columns(PortalArticle.id).limit(cap + 1).subquery())) or 0
     items: list[PortalArticle] = []
     if (page - 1) * per_page < counted:
-        items = list(session.scalars(stmt.order_by(*list_order())
-                                     .limit(per_page).offset((page - 1) * per_page)))
+        items = _window(session, viewer, ids, (page - 1) * per_page, per_page, now)
     return ArticlePage(items, page, per_page, min(int(counted), cap), counted > cap, MAX_PAGE)
 
 
@@ -162,21 +221,18 @@ def latest(session: Session, viewer: Viewer, *, section_ids: Sequence[int] | Non
            kind: str | None = None, limit: int = 8, now: datetime | None = None
            ) -> list[PortalArticle]:
     """The first ``limit`` articles of a list (no count)."""
-    stmt = readable(viewer, now)
-    if section_ids is not None:
-        stmt = stmt.where(PortalArticle.section_id.in_(list(section_ids)))
-    if kind is not None:
-        stmt = stmt.where(PortalSection.kind == kind)
-    return list(session.scalars(stmt.order_by(*list_order()).limit(limit)))
+    ids = _listed_ids(session, viewer, section_ids, kind)
+    return _window(session, viewer, ids, 0, limit, now or utcnow())
 
 
 def headlines(session: Session, viewer: Viewer, limit: int = 5,
               now: datetime | None = None) -> list[PortalArticle]:
-    """The carousel: headline articles with a cover, newest first."""
+    """The carousel: headline articles with a cover, newest first (``WHERE headline`` as
+    written matches the partial index ``ix_portal_article_headline``)."""
     return list(session.scalars(
         readable(viewer, now)
-        .where(PortalArticle.headline.is_(True), PortalArticle.cover_id.is_not(None))
-        .order_by(PortalArticle.published_at.desc(), PortalArticle.id.desc()).limit(limit)))
+        .where(PortalArticle.headline, PortalArticle.cover_id.is_not(None))
+        .order_by(*_newest()).limit(limit).options(defer(PortalArticle.body_html))))
 
 
 def notices(session: Session, viewer: Viewer, limit: int = 8,
@@ -193,7 +249,8 @@ def hot(session: Session, viewer: Viewer, limit: int = 10,
         readable(viewer, now)
         .where(PortalArticle.published_at >= now - timedelta(days=HOT_DAYS))
         .order_by(PortalArticle.view_count.desc(), PortalArticle.published_at.desc(),
-                  PortalArticle.id.desc()).limit(limit)))
+                  PortalArticle.id.desc()).limit(limit)
+        .options(defer(PortalArticle.body_html))))
 
 
 @dataclass
@@ -248,24 +305,43 @@ def article_by_key(session: Session, viewer: Viewer, key: str | int,
 def neighbours(session: Session, viewer: Viewer, article: PortalArticle,
                now: datetime | None = None) -> tuple[PortalArticle | None, PortalArticle | None]:
     """(previous, next) in the article's section by publication: the next older and the
-    next newer article ``viewer`` may read."""
-    base = visible_articles(viewer, now).where(PortalArticle.section_id == article.section_id,
-                                               PortalArticle.id != article.id)
-    at, aid = article.published_at, article.id
-    older = or_(PortalArticle.published_at < at,
-                and_(PortalArticle.published_at == at, PortalArticle.id < aid))
-    newer = or_(PortalArticle.published_at > at,
-                and_(PortalArticle.published_at == at, PortalArticle.id > aid))
-    prev = session.scalar(base.where(older).order_by(PortalArticle.published_at.desc(),
-                                                     PortalArticle.id.desc()).limit(1))
-    nxt = session.scalar(base.where(newer).order_by(PortalArticle.published_at.asc(),
-                                                    PortalArticle.id.asc()).limit(1))
+    next newer article ``viewer`` may read (titles and links only: bodies are not loaded).
+
+    The keyset is a row comparison, ``(published_at, id) < (:at, :id)``, which PostgreSQL
+    answers by walking ``ix_portal_article_list`` from the article; the equivalent
+    ``published_at < :at OR (published_at = :at AND id < :id)`` is served by no index there
+    and read every newer article of the section. SQLite (≥ 3.15) takes the first bound on
+    ``published_at`` it meets in the ``WHERE`` clause as the walk's start, so the keyset
+    (with a plain ``published_at <= :at`` for the older side) comes before the audience
+    rule's ``published_at <= now``."""
+    at = article.published_at
+    if at is None:
+        return None, None
+    key = tuple_(PortalArticle.published_at, PortalArticle.id)
+
+    def first(keyset: ColumnElement[bool], *order: ColumnElement[object]
+              ) -> PortalArticle | None:
+        return session.scalar(
+            select(PortalArticle)
+            .join(PortalSection, PortalSection.id == PortalArticle.section_id)
+            .where(keyset, PortalArticle.section_id == article.section_id)
+            .where(article_clause(viewer, now)).order_by(*order).limit(1)
+            .options(defer(PortalArticle.body_html)))
+
+    prev = first(and_(PortalArticle.published_at <= at, key < (at, article.id)), *_newest())
+    nxt = first(key > (at, article.id), PortalArticle.published_at.asc(),
+                PortalArticle.id.asc())
     return prev, nxt
 
 
 def count_view(session: Session, article_id: int) -> None:
     """One more view, in one statement (no read-modify-write: concurrent readers all count).
-    ``updated_at`` is kept: a view is not an edit."""
+    ``updated_at`` is kept: a view is not an edit. On PostgreSQL the reader's transaction
+    commits without waiting for its WAL flush (``synchronous_commit`` off for this
+    transaction only): a crash may lose the last few view counts, never anything else,
+    and a page view no longer waits for the disk."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     session.execute(update(PortalArticle).where(PortalArticle.id == article_id).values(
         view_count=PortalArticle.view_count + 1, updated_at=PortalArticle.updated_at))
 
@@ -314,7 +390,9 @@ def section_path(section: PortalSection, mobile: bool = False) -> str:
 
 def redirect_target(section: PortalSection, mobile: bool = False) -> str | None:
     """Where a section that shows no article list goes (Q&A, forum, link); None for the
-    listing kinds. A link goes only to a local path or an https URL."""
+    listing kinds. A link goes only to a local path or an https URL, and never with a
+    backslash, whitespace or a control character in it (browsers drop tabs and newlines and
+    read a backslash as a slash, which would turn ``/\\host`` into another site)."""
     prefix = "/portal/m" if mobile else "/portal"
     if section.kind == SectionKind.QA:
         return f"{prefix}/hotline"
@@ -322,7 +400,9 @@ def redirect_target(section: PortalSection, mobile: bool = False) -> str | None:
         return f"{prefix}/forum"
     if section.kind == SectionKind.LINK:
         url = (section.link_url or "").strip()
-        if (url.startswith("/") and not url.startswith("//")) or url.startswith("https://"):
+        clean = not any(c.isspace() or ord(c) < 32 or ord(c) == 127 or c == "\\" for c in url)
+        if clean and ((url.startswith("/") and not url.startswith("//"))
+                      or url.startswith("https://")):
             return url
         return f"{prefix}/"
     return None

@@ -17,8 +17,8 @@ from . import feeds, pages, service
 
 @bp.route("/")
 def home() -> Any:
-    viewer = current_viewer("pc")
-    return render_template("portal/site/home.html", **pages.home_context(db.session(), viewer))
+    return pages.cached_home("pc", lambda: render_template(
+        "portal/site/home.html", **pages.home_context(db.session(), current_viewer("pc"))))
 
 
 @bp.route("/s/<code>")

@@ -190,9 +190,23 @@ def upgrade() -> None:
             batch_op.f("ix_portal_article_audience_org_id"), ["audience_org_id"], unique=False
         )
         batch_op.create_index(
-            "ix_portal_article_list", ["section_id", "state", "published_at"], unique=False
+            "ix_portal_article_list", ["section_id", "state", "published_at", "id"], unique=False
         )
         batch_op.create_index("ix_portal_article_live", ["state", "published_at"], unique=False)
+        batch_op.create_index(
+            "ix_portal_article_pinned",
+            ["section_id", "state", "published_at", "id"],
+            unique=False,
+            postgresql_where=sa.text("pinned"),
+            sqlite_where=sa.text("pinned = 1"),
+        )
+        batch_op.create_index(
+            "ix_portal_article_headline",
+            ["state", "published_at", "id"],
+            unique=False,
+            postgresql_where=sa.text("headline"),
+            sqlite_where=sa.text("headline = 1"),
+        )
         batch_op.create_index(
             batch_op.f("ix_portal_article_owner_org_id"), ["owner_org_id"], unique=False
         )
@@ -296,6 +310,8 @@ def downgrade() -> None:
     op.drop_table("portal_article_group")
     with op.batch_alter_table("portal_article", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_portal_article_owner_org_id"))
+        batch_op.drop_index("ix_portal_article_headline")
+        batch_op.drop_index("ix_portal_article_pinned")
         batch_op.drop_index("ix_portal_article_live")
         batch_op.drop_index("ix_portal_article_list")
         batch_op.drop_index(batch_op.f("ix_portal_article_audience_org_id"))
