@@ -5,6 +5,7 @@ module's clock, never by sleeping."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -94,3 +95,29 @@ def test_many_hosts_do_not_grow_the_cache(portal: Portal, clock: Clock) -> None:
         client.get("/portal/", headers={"Host": f"h{i}.example"})
     cache: dict[Any, Any] = portal.app.extensions["portal_home_cache"]
     assert 0 < len(cache) <= pages.HOME_CACHE_KEYS
+
+
+def test_a_cached_page_ends_when_a_scheduled_article_goes_live_or_one_expires(
+        portal: Portal, clock: Clock) -> None:
+    import time_machine
+
+    from unionhub.db import utcnow
+
+    start = utcnow()
+    city = portal.world.org_id("city")
+    with portal.app.app_context():
+        add_article(portal.sections["news"], "定时发布的动态", owner_org_id=city,
+                    published_at=start + timedelta(seconds=10))
+        add_article(portal.sections["news"], "即将到期的动态", owner_org_id=city,
+                    expires_at=start + timedelta(seconds=20))
+    anonymous = portal.app.test_client()
+    with time_machine.travel(start, tick=False):
+        page = _html(anonymous, "/portal/")
+        assert "定时发布的动态" not in page and "即将到期的动态" in page
+    with time_machine.travel(start + timedelta(seconds=11), tick=False):
+        clock.now += 11  # within the 30 s, but past the scheduled moment
+        page = _html(anonymous, "/portal/")
+        assert "定时发布的动态" in page and "即将到期的动态" in page
+    with time_machine.travel(start + timedelta(seconds=21), tick=False):
+        clock.now += 10
+        assert "即将到期的动态" not in _html(anonymous, "/portal/")

@@ -13,14 +13,17 @@ from flask import current_app, g, request, session, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from unionhub import db
+from unionhub.db import utcnow
 from unionhub.search.backend import SearchResults
 from unionhub.search.service import get_service
 from unionhub.web.richtext import ARTICLE, html_to_text, render
 
 from ..audience import Platform, Viewer
-from ..models import PortalArticle, PortalSection, SectionKind
+from ..models import ArticleState, PortalArticle, PortalSection, SectionKind
 from . import service
 from .search import ARTICLE_DOC, OFF_PC_STATUSES
 
@@ -61,8 +64,9 @@ def cached_home(platform: Platform, render_page: Callable[[], str]) -> str:
     locale and host: every anonymous visitor has the same audience, and the layout shows
     nothing personal to them. Never cached: a signed-in viewer (their audience, name and
     forms differ) and a visitor with a message waiting to be flashed (it must be shown once,
-    to them only). The price is that a change shows on the anonymous home page up to that
-    many seconds late (article pages, lists and searches are never cached)."""
+    to them only). A cached page is dropped when the next scheduled article goes live or the
+    next one expires; an edit or a withdrawal shows on the anonymous home page up to that many
+    seconds late (article pages, lists and searches are never cached)."""
     ttl = float(current_app.config.get("PORTAL_HOME_CACHE_SECONDS", HOME_CACHE_SECONDS))
     if ttl <= 0 or current_user.is_authenticated or session.get("_flashes"):
         return render_page()
@@ -76,8 +80,22 @@ def cached_home(platform: Platform, render_page: Callable[[], str]) -> str:
     html = render_page()
     if len(cache) >= HOME_CACHE_KEYS:
         cache.clear()  # the Host header is the client's: keep the key count bounded
-    cache[key] = (now + ttl, html)
+    cache[key] = (now + min(ttl, _seconds_to_next_change()), html)
     return html
+
+
+def _seconds_to_next_change() -> float:
+    """Seconds until the next scheduled publication or expiry of a published article: a
+    cached home page never outlives it, so scheduling and expiry stay exact to the second."""
+    s = db.session()
+    now = utcnow()
+    published = PortalArticle.state == ArticleState.PUBLISHED
+    moments = [s.scalar(select(func.min(PortalArticle.published_at)).where(
+                   published, PortalArticle.published_at > now)),
+               s.scalar(select(func.min(PortalArticle.expires_at)).where(
+                   published, PortalArticle.expires_at > now))]
+    upcoming = [(m - now).total_seconds() for m in moments if m is not None]
+    return max(0.0, min(upcoming, default=float("inf")))
 
 
 def home_context(s: Session, viewer: Viewer) -> dict[str, Any]:
