@@ -540,3 +540,27 @@ def test_article_pages_fit_a_phone_when_titles_hold_long_words(portal: Portal) -
     paths = ["/portal/", "/portal/m/", "/portal/s/news", "/portal/m/s/news", f"/portal/a/{aid}",
              f"/portal/m/a/{aid}"]
     assert phone_widths(client, paths) == {path: 390 for path in paths}
+
+
+def test_home_blocks_leave_notices_to_their_own_card(portal: Portal) -> None:
+    from unionhub import db
+    from unionhub_portal.audience import Viewer
+    from unionhub_portal.site import service
+
+    with portal.app.app_context():
+        add_article(portal.sections["notices"], "一则通知",
+                    owner_org_id=portal.world.org_id("city"))
+        blocks = service.home_blocks(db.session(), Viewer())
+        assert blocks and "notice" not in {b.section.kind for b in blocks}
+        assert [a.title for a in service.notices(db.session(), Viewer())] == ["一则通知"]
+    html = portal.app.test_client().get("/portal/").get_data(as_text=True)
+    assert "附件 0" not in html and "> · " not in html
+
+
+def test_a_missing_page_on_the_micro_site_keeps_its_layout(portal: Portal) -> None:
+    client = portal.app.test_client()
+    mobile = client.get("/portal/m/a/999999")
+    assert mobile.status_code == 404
+    assert 'class="m-tabs"' in mobile.get_data(as_text=True)
+    pc = client.get("/portal/a/999999")
+    assert pc.status_code == 404 and 'class="m-tabs"' not in pc.get_data(as_text=True)

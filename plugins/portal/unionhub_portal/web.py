@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g
+from flask import Blueprint, g, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
 
 from unionhub import db
 
@@ -42,3 +43,14 @@ def menu_sections(viewer: Viewer) -> list[PortalSection]:
 def _portal_context() -> dict[str, Any]:
     """``portal_menu(platform)`` for the layouts (evaluated only when a template calls it)."""
     return {"portal_menu": lambda platform="pc": menu_sections(current_viewer(platform))}
+
+
+@bp.errorhandler(403)
+@bp.errorhandler(404)
+def _not_here(exc: HTTPException) -> Any:
+    """On the micro-site a refusal or a missing page keeps the micro-site's layout; elsewhere
+    the core's error page."""
+    code = exc.code or 404
+    template = "portal/m/error.html" if request.path.startswith("/portal/m/") \
+        else "errors/error.html"
+    return render_template(template, code=code, error=exc, m_tab=None), code

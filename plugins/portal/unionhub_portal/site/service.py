@@ -262,10 +262,10 @@ class HomeBlock:
 def home_blocks(session: Session, viewer: Viewer, per_block: int = 6,
                 now: datetime | None = None) -> list[HomeBlock]:
     """The latest articles of every home section (``on_home``) ``viewer`` may see, with
-    their child sections; sections that only link elsewhere (Q&A, forum, discounts, links)
-    have blocks of their own and are left out."""
+    their child sections; notices and the sections that only link elsewhere (Q&A, forum,
+    discounts, links) have cards of their own on the home page and are left out."""
     now = now or utcnow()
-    listed = (SectionKind.NEWS, SectionKind.NOTICE, SectionKind.DOCUMENTS)
+    listed = (SectionKind.NEWS, SectionKind.DOCUMENTS)  # notices have the page's own card
     sections = list(session.scalars(
         select(PortalSection).where(PortalSection.on_home.is_(True), section_clause(viewer),
                                     PortalSection.kind.in_(listed))
