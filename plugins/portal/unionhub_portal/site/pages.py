@@ -179,8 +179,10 @@ def article_view(s: Session, viewer: Viewer, article: PortalArticle) -> ArticleV
 def set_head(article: PortalArticle, canonical: str) -> None:
     """The article's SEO tags, rendered into the page head by :func:`head_tags` (the
     layouts have no head block of their own; they render the ``layout.head`` slot)."""
-    text = html_to_text(article.body_html)
-    description = article.seo_description or article.summary or text[:120]
+    # the start of the body suffices for 120 characters (parsing all of it cost a sixth of
+    # the page's time)
+    description = (article.seo_description or article.summary
+                   or html_to_text(article.body_html[:1500])[:120])
     keywords = article.seo_keywords or "，".join(article.tag_list)
     g.portal_head = {"description": " ".join(description.split()), "keywords": keywords,
                      "canonical": canonical}

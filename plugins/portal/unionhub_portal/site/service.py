@@ -318,6 +318,7 @@ def neighbours(session: Session, viewer: Viewer, article: PortalArticle,
     if at is None:
         return None, None
     key = tuple_(PortalArticle.published_at, PortalArticle.id)
+    visible = article_clause(viewer, now)  # built once for both sides
 
     def first(keyset: ColumnElement[bool], *order: ColumnElement[object]
               ) -> PortalArticle | None:
@@ -325,7 +326,7 @@ def neighbours(session: Session, viewer: Viewer, article: PortalArticle,
             select(PortalArticle)
             .join(PortalSection, PortalSection.id == PortalArticle.section_id)
             .where(keyset, PortalArticle.section_id == article.section_id)
-            .where(article_clause(viewer, now)).order_by(*order).limit(1)
+            .where(visible).order_by(*order).limit(1)
             .options(defer(PortalArticle.body_html)))
 
     prev = first(and_(PortalArticle.published_at <= at, key < (at, article.id)), *_newest())
