@@ -14,13 +14,19 @@ from tests.portal.conftest import Portal, add_article
 def _visible(portal: Portal, account_id: int | None, platform: str = "pc") -> set[str]:
     from unionhub import db
     from unionhub.identity.models import Account
-    from unionhub_portal.audience import Viewer, visible_articles
+    from unionhub_portal.audience import Viewer, visible_articles, with_sections
     from unionhub_portal.models import PortalArticle
 
     s = db.session()
     account = s.get(Account, account_id) if account_id else None
     viewer = Viewer.of(s, account, platform)  # type: ignore[arg-type]
-    return set(s.scalars(visible_articles(viewer).with_only_columns(PortalArticle.title)))
+    titles = set(s.scalars(visible_articles(viewer).with_only_columns(PortalArticle.title)))
+    # the request's form (sections looked up once, then section_id IN …) agrees
+    looked_up = with_sections(s, viewer)
+    assert looked_up.sections is not None
+    assert set(s.scalars(visible_articles(looked_up).with_only_columns(
+        PortalArticle.title))) == titles
+    return titles
 
 
 def test_org_group_platform_and_window(portal: Portal) -> None:

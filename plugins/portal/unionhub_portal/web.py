@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from unionhub import db
 
-from .audience import Platform, Viewer, section_clause
+from .audience import Platform, Viewer, section_clause, with_sections
 from .models import PortalSection
 
 bp = Blueprint("portal", __name__, template_folder="templates")
@@ -28,14 +28,17 @@ def current_viewer(platform: Platform = "pc") -> Viewer:
     """The viewer of this request on ``platform`` (computed once per request)."""
     cache: dict[str, Viewer] = g.setdefault("_portal_viewers", {})
     if platform not in cache:
-        cache[platform] = Viewer.of(db.session(), current_user, platform)
+        session = db.session()
+        cache[platform] = with_sections(session, Viewer.of(session, current_user, platform))
     return cache[platform]
 
 
 def menu_sections(viewer: Viewer) -> list[PortalSection]:
     """The top-level sections ``viewer`` may see, in menu order."""
+    visible = (section_clause(viewer) if viewer.sections is None
+               else PortalSection.id.in_(viewer.sections))
     return list(db.session().scalars(
-        select(PortalSection).where(PortalSection.parent_id.is_(None), section_clause(viewer))
+        select(PortalSection).where(PortalSection.parent_id.is_(None), visible)
         .order_by(PortalSection.sort, PortalSection.id)))
 
 
