@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from typing import Any
 
 import pytest
@@ -226,16 +227,32 @@ def phone_widths(client: Any, paths: list[str]) -> dict[str, int]:
         route.fulfill(status=r.status_code, body=r.get_data(), headers={
             k: v for k, v in r.headers.items() if k.lower() != "content-length"})
 
-    widths = {}
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium,
-                                    args=["--headless", "--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 390, "height": 844})
-        page.route("**/*", serve)
-        for path in paths:
-            page.goto(base + path)
-            widths[path] = page.evaluate("document.documentElement.scrollWidth")
-        browser.close()
+    widths: dict[str, int] = {}
+    failure: list[BaseException] = []
+
+    def measure() -> None:
+        try:
+            with sync_api.sync_playwright() as p:
+                browser = p.chromium.launch(
+                    executable_path=chromium,
+                    args=["--headless", "--no-sandbox", "--disable-gpu",
+                          "--disable-background-networking"])
+                page = browser.new_page(viewport={"width": 390, "height": 844})
+                page.route("**/*", serve)
+                for path in paths:
+                    page.goto(base + path)
+                    widths[path] = page.evaluate("document.documentElement.scrollWidth")
+                browser.close()
+        except BaseException as exc:  # re-raised in the test's thread
+            failure.append(exc)
+
+    # Playwright's sync API refuses a thread whose asyncio loop is running (another test of
+    # the session may have left one): a thread of its own has none.
+    worker = threading.Thread(target=measure)
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
     return widths
 
 
