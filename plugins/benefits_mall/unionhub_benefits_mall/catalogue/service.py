@@ -38,6 +38,7 @@ from unionhub.money import quantize, to_decimal
 from unionhub.orgs.models import Org
 from unionhub.search import queue as search_queue
 from unionhub.security.passwords import hash_password
+from unionhub.web.fields import FieldReader
 
 from .. import eligibility
 from ..models import (
@@ -105,21 +106,10 @@ def day_start(day: date) -> datetime:
 # -- field parsing -----------------------------------------------------------------------------
 
 
-class _Fields:
-    """Reads one form's fields, collecting an error per bad field instead of stopping."""
+class _Fields(FieldReader):
+    """The catalogue forms' readers (on top of the core's)."""
 
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        self.data = data
-        self.errors: dict[str, str] = {}
-
-    def raw(self, key: str) -> str:
-        value = self.data.get(key)
-        if isinstance(value, list | tuple):
-            value = value[0] if value else ""
-        return "" if value is None else str(value).strip()
-
-    def fail(self, key: str, message: str) -> None:
-        self.errors.setdefault(key, message)
+    error = CatalogueError
 
     def text(self, key: str, label: str, *, required: bool = False, max_len: int = 200) -> str:
         value = self.raw(key)
@@ -187,24 +177,6 @@ class _Fields:
         if value not in set(choices):
             self.fail(key, _("请选择%(field)s", field=_(label)))
         return value
-
-    def ids(self, key: str, label: str) -> list[int]:
-        value = self.data.get(key) or []
-        items = value if isinstance(value, list | tuple) else [value]
-        out: list[int] = []
-        for item in items:
-            text = str(item).strip()
-            if not text:
-                continue
-            if not text.isdigit() or len(text) > 9:
-                self.fail(key, _("%(field)s选择有误", field=_(label)))
-                return []
-            out.append(int(text))
-        return sorted(set(out))
-
-    def done(self) -> None:
-        if self.errors:
-            raise CatalogueError(self.errors)
 
 
 # -- credit codes and accounts -----------------------------------------------------------------

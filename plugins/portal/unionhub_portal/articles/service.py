@@ -32,6 +32,7 @@ from unionhub.groups.models import MemberGroup
 from unionhub.i18n import _
 from unionhub.orgs.models import Org
 from unionhub.search import queue as search_queue
+from unionhub.web.fields import FieldReader
 from unionhub.web.formatting import SHANGHAI, local_time
 from unionhub.web.richtext import ARTICLE, clean_typed, html_to_text, render
 
@@ -197,26 +198,10 @@ def local_input(value: datetime | None) -> str:
     return local_time(value, "%Y-%m-%dT%H:%M") if value else ""
 
 
-class _Fields:
-    """Reads one form's fields, collecting an error per bad field instead of stopping."""
+class _Fields(FieldReader):
+    """The article form's readers (on top of the core's)."""
 
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        self.data = data
-        self.errors: dict[str, str] = {}
-
-    def raw(self, key: str) -> str:
-        value = self.data.get(key)
-        if isinstance(value, list | tuple):
-            value = value[0] if value else ""
-        return "" if value is None else str(value).strip()
-
-    def many(self, key: str) -> list[str]:
-        value = self.data.get(key) or []
-        items = value if isinstance(value, list | tuple) else [value]
-        return [str(v).strip() for v in items if str(v).strip()]
-
-    def fail(self, key: str, message: str) -> None:
-        self.errors.setdefault(key, message)
+    error = ArticleError
 
     def text(self, key: str, label: str, *, max_len: int, required: bool = False) -> str | None:
         value = self.raw(key)
@@ -240,15 +225,6 @@ class _Fields:
             return None
         return int(value)
 
-    def idents(self, key: str, label: str) -> list[int]:
-        out: set[int] = set()
-        for item in self.many(key):
-            if not item.isdigit() or len(item) > 9:
-                self.fail(key, _("%(field)s选择有误", field=_(label)))
-                return []
-            out.add(int(item))
-        return sorted(out)
-
     def moment(self, key: str, label: str, keep: datetime | None = None) -> datetime | None:
         """A Beijing date-time; ``keep`` (the stored value) when the form shows it unchanged,
         so that its seconds survive a save."""
@@ -265,10 +241,6 @@ class _Fields:
 
     def flag(self, key: str) -> bool:
         return self.raw(key).lower() in ("1", "on", "true", "yes", "y")
-
-    def done(self) -> None:
-        if self.errors:
-            raise ArticleError(self.errors)
 
 
 @dataclass
@@ -337,7 +309,7 @@ def parse(session: Session, account: Any, data: Mapping[str, Any],
         f.fail("audience_org_id", _("面向工会只能选择您负责的工会（含下级）"))
     v["audience_org_id"] = audience
 
-    groups = f.idents("groups", "会员群体")
+    groups = f.ids("groups", "会员群体")
     if groups:
         found = set(session.scalars(select(MemberGroup.id).where(MemberGroup.id.in_(groups))))
         if found != set(groups):

@@ -27,6 +27,11 @@ TAGS = ["portal"]
 _APP_ATTACHMENT = re.compile(r'"/portal/attachments/(\d+)"')
 
 
+def attachment_url(attachment_id: int) -> str:
+    """Where the app downloads an attachment (``articles.api``: the app platform's rule)."""
+    return f"/api/v1/portal/attachments/{attachment_id}"
+
+
 class SectionOut(BaseModel):
     id: int
     code: str
@@ -104,8 +109,8 @@ def _out(article: PortalArticle) -> ArticleOut:
         section_name=article.section.name, source=article.source, author=article.author,
         published_at=article.published_at, expires_at=article.expires_at,
         pinned=article.pinned, views=article.view_count, tags=article.tag_list,
-        cover_url=(f"/api/v1/portal/attachments/{article.cover_id}"
-                   if article.cover_id else None), url=service.article_path(article, mobile=True))
+        cover_url=attachment_url(article.cover_id) if article.cover_id else None,
+        url=service.article_path(article, mobile=True))
 
 
 def _tree(sections: list[PortalSection]) -> list[SectionOut]:
@@ -193,12 +198,12 @@ def api_article(article_id: int) -> Any:
     prev, nxt = service.neighbours(s, viewer, article)
     out = ArticleDetailOut(
         **_out(article).model_dump(),
-        body_html=_APP_ATTACHMENT.sub(r'"/api/v1/portal/attachments/\1"',
+        body_html=_APP_ATTACHMENT.sub(lambda m: f'"{attachment_url(int(m[1]))}"',
                                       str(render(article.body_html, ARTICLE))),
         body_text=html_to_text(article.body_html),
         issuer=service.org_names(s, [article.owner_org_id]).get(article.owner_org_id),
         attachments=[AttachmentOut(id=f.id, filename=f.filename, content_type=f.content_type,
-                                   size=f.size, url=f"/api/v1/portal/attachments/{f.id}")
+                                   size=f.size, url=attachment_url(f.id))
                      for f in service.attachments(s, article.id)],
         prev_id=prev.id if prev else None, next_id=nxt.id if nxt else None)
     out.views += 1  # this read included

@@ -377,14 +377,6 @@ def article_path(article: PortalArticle, mobile: bool = False) -> str:
     return f"/portal/{'m/' if mobile else ''}a/{article.slug or article.id}"
 
 
-def cover_path(article: PortalArticle) -> str | None:
-    return f"/portal/attachments/{article.cover_id}" if article.cover_id else None
-
-
-def attachment_path(attachment_id: int) -> str:
-    return f"/portal/attachments/{attachment_id}"
-
-
 def section_path(section: PortalSection, mobile: bool = False) -> str:
     return f"/portal/{'m/' if mobile else ''}s/{section.code}"
 
