@@ -179,6 +179,15 @@ def portal(make_app: AppFactory) -> Any:
 
 
 @pytest.fixture
+def library(make_app: AppFactory) -> Any:
+    """The library enabled on the world, with its seeded 中图法 classes (see
+    tests/library/conftest.py)."""
+    from tests.library.conftest import build_library
+
+    return build_library(make_app)
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
