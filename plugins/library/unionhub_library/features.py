@@ -1,6 +1,6 @@
 """The library's feature packages (see :mod:`unionhub.features`): each exports ``FEATURE``, and
-:mod:`.plugin` answers the hooks from :data:`FEATURES`. The order is the demo's: the catalogue
-is seeded first, then reading history and loans on it, then the museum."""
+:mod:`.plugin` answers the hooks from :data:`FEATURES`. The museum seeds its exhibitions;
+the ``demo`` package, last, seeds the catalogue and reading history and loans on it."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ __all__ = ["FEATURES", "Feature"]
 
 FEATURES = FeatureSet((
     "unionhub_library.catalogue",
+    "unionhub_library.browse",
     "unionhub_library.reader",
     "unionhub_library.loans",
+    "unionhub_library.stats",
     "unionhub_library.opds",
     "unionhub_library.museum",
+    "unionhub_library.demo",
 ))

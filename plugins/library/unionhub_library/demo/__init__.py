@@ -1,0 +1,7 @@
+"""Library: demo (filled in by its feature package)."""
+
+from __future__ import annotations
+
+from unionhub_library.features import Feature
+
+FEATURE = Feature(name="demo")
