@@ -102,12 +102,15 @@ class SlotDecl:
 @dataclass(frozen=True)
 class SlotContribution:
     """Renders into a slot. ``render`` receives the slot's context as keyword arguments and
-    returns markup (or None to render nothing for this context). Lower priority renders first."""
+    returns markup (or None to render nothing for this context). Lower priority renders first.
+    ``optional``: the slot belongs to another plugin that may be disabled — the contribution
+    is dropped when nobody declares the slot, instead of refusing to start."""
 
     slot: str
     key: str
     render: Callable[..., Markup | str | None]
     priority: int = 100
+    optional: bool = False
 
 
 @dataclass(frozen=True)

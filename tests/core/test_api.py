@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import text, update
 
 from tests.helpers import PASSWORD, login
@@ -172,3 +173,24 @@ def test_my_notifications_read_and_unread(app, world, client):
     assert client.post("/api/v1/me/notifications/read-all", headers=h).get_json() == {
         "unread": 0}
     assert client.get("/api/v1/me/notifications?unread=2", headers=h).status_code == 400
+
+
+def test_two_api_models_of_one_name_are_refused():
+    """Components are named by class: two plugins' different ``CategoryOut`` must not silently
+    share one schema in the OpenAPI document (the same model used twice is fine)."""
+    from pydantic import BaseModel
+
+    from unionhub.api.openapi import _schema
+
+    class CategoryOut(BaseModel):
+        code: str
+
+    first = CategoryOut
+
+    class CategoryOut(BaseModel):  # another plugin's model of the same name
+        id: int
+
+    components: dict = {}
+    assert _schema(first, components) == _schema(first, components)
+    with pytest.raises(ValueError, match="CategoryOut"):
+        _schema(CategoryOut, components)

@@ -24,7 +24,13 @@ BUSINESS_VALIDATED = {"POST /api/v1/mutualaid/claims",
                       "POST /api/v1/portal/hotline/questions",
                       "POST /api/v1/portal/forum/boards/{board_id}/topics",
                       "POST /api/v1/portal/forum/topics/{topic_id}/posts",
-                      "POST /api/v1/portal/forum/posts/{post_id}/report"}
+                      "POST /api/v1/portal/forum/posts/{post_id}/report",
+                      # copies, per-reader limits, the waiting list: a refusal is a 409
+                      "POST /api/v1/library/loans",
+                      "POST /api/v1/library/holds",
+                      "POST /api/v1/library/shelves",
+                      # the query must hold a searchable word, not only spaces or punctuation
+                      "GET /api/v1/library/search"}
 
 
 def test_api_never_fails(make_app, world):
@@ -32,6 +38,7 @@ def test_api_never_fails(make_app, world):
     make_app.set_plugin("mutualaid", True)
     make_app.set_plugin("benefits_mall", True)
     make_app.set_plugin("portal", True)
+    make_app.set_plugin("library", True)
     app = make_app(LOGIN_MAX_FAILURES=10**6)  # fuzzing signs in wrongly on purpose
     with app.app_context():
         from unionhub import db
@@ -74,3 +81,5 @@ def test_api_never_fails(make_app, world):
     assert "POST /api/v1/benefits_mall/offers/{offer_id}/claim" in checked
     assert "POST /api/v1/portal/forum/topics/{topic_id}/posts" in checked
     assert "GET /api/v1/portal/articles/{article_id}" in checked
+    assert "GET /api/v1/library/categories/{code}/books" in checked
+    assert "PUT /api/v1/library/books/{book_id}/progress" in checked

@@ -217,6 +217,25 @@ def test_mall_labels_in_catalog(mall):
     assert not missing, f"add these to unionhub_benefits_mall i18n JSON and merge: {missing}"
 
 
+def test_library_labels_in_catalog(library):
+    """Labels the library registers, the 22 top-level 中图法 classes its migration seeds and
+    its search tabs are translated like the core's."""
+    from sqlalchemy import select
+
+    from unionhub_library.models import LibraryCategory
+
+    labels = _plugin_labels(library.app, "library")
+    assert all(labels.values()), labels
+    with library.app.app_context():
+        from unionhub import db
+
+        labels["classes"] = set(db.session().scalars(select(LibraryCategory.name)))
+    assert len(labels["classes"]) == 22
+    labels["search"] = {"图书", "数字博物馆"}
+    missing = {kind: sorted(s - MSGIDS) for kind, s in labels.items() if s - MSGIDS}
+    assert not missing, f"add these to unionhub_library i18n JSON and merge: {missing}"
+
+
 # -- the running app ---------------------------------------------------------------------
 
 

@@ -27,11 +27,19 @@ def _schema(tp: Any, components: dict[str, Any]) -> dict[str, Any]:
         schema = TypeAdapter(tp).json_schema(ref_template=REF, mode="serialization")
         name = None
     for def_name, definition in schema.pop("$defs", {}).items():
-        components[def_name] = definition
+        _add(components, def_name, definition)
     if name:
-        components[name] = schema
+        _add(components, name, schema)
         return {"$ref": REF.format(model=name)}
     return schema
+
+
+def _add(components: dict[str, Any], name: str, schema: dict[str, Any]) -> None:
+    """Components are named by model class: two different models of one name (two plugins'
+    ``CategoryOut``) would silently describe one plugin's answers with the other's schema."""
+    if components.setdefault(name, schema) != schema:
+        raise ValueError(f"two different API models are named {name!r}: give one a prefix "
+                         f"(e.g. the plugin's name)")
 
 
 def build(app: Flask) -> dict[str, Any]:

@@ -207,6 +207,8 @@ def build(pm: pluggy.PluginManager, order: list[str], builtin_roles: dict[str, s
     for plugin, res in each(pm, "unionhub_slot_contributions", order):
         for contrib in _expect(plugin, "unionhub_slot_contributions", res, SlotContribution):
             if contrib.slot not in reg.slots:
+                if contrib.optional:
+                    continue
                 raise PluginError(f"插件 {plugin}: contributes to undeclared slot {contrib.slot}")
             reg.slot_contribs[contrib.slot].append((plugin, contrib))
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from unionhub.access import service as access
+from unionhub.db import utcnow
 
 from .models import BookState, LibraryBook, LibraryLoan, Licence, LoanState
 
@@ -29,9 +30,11 @@ def _signed_in(account: Any) -> bool:
 
 
 def active_loan(session: Session, account_id: int, book_id: int) -> LibraryLoan | None:
+    """The reader's loan of the book, unless it has ended (an overdue loan is over at once,
+    before the return job gets to it)."""
     return session.scalar(select(LibraryLoan).where(
         LibraryLoan.account_id == account_id, LibraryLoan.book_id == book_id,
-        LibraryLoan.state == LoanState.ACTIVE))
+        LibraryLoan.state == LoanState.ACTIVE, LibraryLoan.due_at > utcnow()))
 
 
 def can_see(account: Any, book: LibraryBook) -> bool:

@@ -154,20 +154,14 @@ def parse_xml(data: bytes, what: str) -> Any:
             from exc
 
 
-def _ean_check(first12: str) -> str:
-    return str((10 - sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(first12)) % 10) % 10)
-
-
 def isbn13(raw: str) -> str | None:
-    """``raw`` as a checked ISBN-13 (an ISBN-10 is converted), or None."""
-    text = re.sub(r"(?i)^(urn:)?isbn:?", "", raw.strip())
-    digits = re.sub(r"[\s-]", "", text).upper()
-    if re.fullmatch(r"\d{9}[\dX]", digits):
-        total = sum((10 - i) * (10 if c == "X" else int(c)) for i, c in enumerate(digits))
-        return None if total % 11 else "978" + digits[:9] + _ean_check("978" + digits[:9])
-    if re.fullmatch(r"97[89]\d{10}", digits):
-        return digits if _ean_check(digits[:12]) == digits[12] else None
-    return None
+    """An identifier as a checked ISBN-13 (an ISBN-10 is converted), or None."""
+    from .catalogue.isbn import IsbnError, normalise_isbn
+
+    try:
+        return normalise_isbn(re.sub(r"(?i)^urn:", "", raw.strip()))
+    except IsbnError:
+        return None
 
 
 def _text(node: Any) -> str:

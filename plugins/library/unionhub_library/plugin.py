@@ -99,7 +99,8 @@ def unionhub_slot_contributions() -> Sequence[SlotContribution]:
 @hookimpl
 def unionhub_settings() -> Sequence[SettingSpec]:
     return [
-        SettingSpec("upload_max_mb", "电子书文件大小上限（MB）", type="int", default=100),
+        SettingSpec("upload_max_mb", "上传文件大小上限（MB，电子书与博物馆媒体）", type="int",
+                    default=100),
         SettingSpec("loans_per_reader", "每位读者同时借阅上限（册）", type="int", default=5),
         SettingSpec("hold_keep_hours", "预约到书后保留时间（小时）", type="int", default=48),
     ]

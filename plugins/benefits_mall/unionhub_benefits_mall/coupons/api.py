@@ -26,7 +26,7 @@ from . import codes, service
 TAG = ["benefits_mall"]
 
 
-class StoreOut(BaseModel):
+class CouponStoreOut(BaseModel):
     id: int
     name: str
     district: str
@@ -59,11 +59,11 @@ class CouponOut(BaseModel):
 class CouponDetailOut(CouponOut):
     #: The code as an SVG QR image (null once the coupon cannot be used).
     qr_svg: str | None
-    stores: list[StoreOut]
+    stores: list[CouponStoreOut]
     events: list[EventOut]
 
 
-class ClaimIn(BaseModel):
+class CouponClaimIn(BaseModel):
     channel_id: int | None = None
 
 
@@ -114,7 +114,7 @@ def _detail(c: BenefitsMallCoupon) -> CouponDetailOut:
     return CouponDetailOut(
         **base.model_dump(),
         qr_svg=str(codes.qr_svg(c.code)) if base.state == "issued" else None,
-        stores=[StoreOut(id=st.id, name=st.name, district=st.district, address=st.address,
+        stores=[CouponStoreOut(id=st.id, name=st.name, district=st.district, address=st.address,
                          phone=st.phone, hours=st.hours)
                 for st in service.usable_stores(s, c.offer)],
         events=[EventOut(kind=e.kind, label=service.EVENT_LABELS.get(e.kind, e.kind), at=e.at)
@@ -131,12 +131,12 @@ def _own(coupon_id: int) -> BenefitsMallCoupon:
 
 
 @api.route("/offers/<int:offer_id>/claim", methods=["POST"])
-@operation("福利云商：领取福利券", tags=TAG, body=ClaimIn, response=CouponOut,
+@operation("福利云商：领取福利券", tags=TAG, body=CouponClaimIn, response=CouponOut,
            status=201, errors=(403, 409, 422),
            description="可带 Idempotency-Key 请求头（1–64 个字符）：同一个键重试时返回第一次"
                        "领取的券，不会重复领取。被拒绝时返回 409，message 为原因。"
                        "二维码、适用门店与记录见券详情 /coupons/{id}。")
-def api_coupon_claim(offer_id: int, data: ClaimIn) -> Any:
+def api_coupon_claim(offer_id: int, data: CouponClaimIn) -> Any:
     member = _member()
     key = request.headers.get("Idempotency-Key")
     s = db.session()

@@ -1,0 +1,71 @@
+"""Labels the library plugin declares as data (menus, permissions, roles, settings,
+notification types, statuses, kinds), translated when rendered with ``_(label)``.
+
+``pybabel extract`` finds only literals inside marker calls, so they are repeated here. The
+English texts live in ``i18n/*.json`` (one file per feature) and are merged into the catalog.
+Nothing imports this module at run time.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+LABELS = [
+    _l("上传、导入与编辑图书"),
+    _l("上传文件大小上限（MB，电子书与博物馆媒体）"),
+    _l("下载电子书文件（默认不开放）"),
+    _l("交通运输"),
+    _l("借阅中"),
+    _l("关联"),
+    _l("其他贡献者"),
+    _l("军事"),
+    _l("农业科学"),
+    _l("创作者"),
+    _l("到期自动归还"),
+    _l("医药、卫生"),
+    _l("历史、地理"),
+    _l("发布者"),
+    _l("哲学、宗教"),
+    _l("图书"),
+    _l("图书到期自动归还与预约顺延"),
+    _l("图书管理员"),
+    _l("在架"),
+    _l("在线阅读电子书、借阅、书架与阅读进度"),
+    _l("在读的书"),
+    _l("复本数"),
+    _l("天文学、地球科学"),
+    _l("工业技术"),
+    _l("已借阅"),
+    _l("已到书，待借阅"),
+    _l("已归还"),
+    _l("想读"),
+    _l("描述"),
+    _l("政治、法律"),
+    _l("数字图书馆与数字博物馆：电子书目录、多终端在线阅读、借阅、OPDS、数字展览"),
+    _l("数理科学和化学"),
+    _l("文化、科学、教育、体育"),
+    _l("文字"),
+    _l("文学"),
+    _l("时空范围"),
+    _l("权利"),
+    _l("查看本级及下级工会的阅读统计"),
+    _l("标识符"),
+    _l("每位读者同时借阅上限（册）"),
+    _l("环境科学、安全科学"),
+    _l("生成图书封面缩略图"),
+    _l("生物科学"),
+    _l("社会科学总论"),
+    _l("管理数字博物馆的展览与展品"),
+    _l("经济"),
+    _l("综合性图书"),
+    _l("自然科学总论"),
+    _l("航空、航天"),
+    _l("艺术"),
+    _l("语言、文字"),
+    _l("说明文字"),
+    _l("读者排队预约的图书空出副本时，按排队先后通知读者"),
+    _l("读过"),
+    _l("预约到书后保留时间（小时）"),
+    _l("预约图书到书"),
+    _l("马克思主义、列宁主义、毛泽东思想、邓小平理论"),
+]
