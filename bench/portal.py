@@ -15,8 +15,12 @@ SQLAlchemy app rendering the same article row with a minimal template.
    servers, not the generator, get the CPU) request the page back to back for ``--duration``
    seconds after a warm-up; article pages and the baseline pick random live, public ids.
 
-Prints requests/s, p50/p99 latency and status counts per page, the ratio article/baseline
-(target ≥ 0.5) and whether the article page's p99 is under 250 ms. ``--profile`` also profiles
+Prints requests/s, p50/p99 latency, status counts and the spread of the connections' mean
+latencies per page (how evenly gunicorn's workers share the keep-alive connections), the
+ratio article/baseline (target ≥ 0.5) and whether the article page's p99 is under 250 ms.
+After stopping the app it checks that the article views written to the database (views
+wait in each worker's memory, see ``unionhub_portal.site.counter``) are exactly the
+article pages served. ``--profile`` also profiles
 the article page and the home page in one process (the test client) and prints where the time
 goes.
 
@@ -324,6 +328,10 @@ class Result:
     wall: float
     latencies: list[float]
     statuses: Counter[int]
+    #: Every answer, the warm-up's included.
+    served: Counter[int]
+    #: Each connection's mean latency (s): how evenly the server's workers share them.
+    per_connection: list[float]
 
     @property
     def rate(self) -> float:
@@ -367,11 +375,13 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
 
 async def _connection(host: str, port: int, path: Callable[[random.Random], str],
                       rng: random.Random, warm_until: float, end: float,
-                      latencies: list[float], statuses: Counter[int]) -> None:
+                      latencies: list[float], statuses: Counter[int], served: Counter[int],
+                      means: list[float]) -> None:
     """One keep-alive connection sending requests back to back until ``end``; only those
-    sent after ``warm_until`` are measured."""
+    sent after ``warm_until`` are measured (``served`` counts them all)."""
     reader, writer = await asyncio.open_connection(host, port)
     head = f"Host: {host}:{port}\r\nUser-Agent: uh-bench\r\nAccept: text/html\r\n\r\n"
+    mine: list[float] = []
     try:
         while True:
             t = time.perf_counter()
@@ -379,14 +389,18 @@ async def _connection(host: str, port: int, path: Callable[[random.Random], str]
                 break
             writer.write(f"GET {path(rng)} HTTP/1.1\r\n{head}".encode())
             status, close = await _read_response(reader)
+            served[status] += 1
             if t >= warm_until:
-                latencies.append(time.perf_counter() - t)
+                mine.append(time.perf_counter() - t)
                 statuses[status] += 1
             if close:
                 writer.close()
                 reader, writer = await asyncio.open_connection(host, port)
     finally:
         writer.close()
+        latencies.extend(mine)
+        if mine:
+            means.append(statistics.fmean(mine))
 
 
 def drive(label: str, base: str, path: Callable[[random.Random], str], clients: int,
@@ -397,6 +411,8 @@ def drive(label: str, base: str, path: Callable[[random.Random], str], clients: 
     host, port = base.removeprefix("http://").split(":")
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
+    served: Counter[int] = Counter()
+    means: list[float] = []
 
     async def run() -> float:
         start = time.perf_counter()
@@ -404,14 +420,16 @@ def drive(label: str, base: str, path: Callable[[random.Random], str], clients: 
         end = warm_until + duration
         await asyncio.gather(*(
             _connection(host, int(port), path, random.Random(i), warm_until, end, latencies,
-                        statuses) for i in range(clients)))
+                        statuses, served, means) for i in range(clients)))
         return time.perf_counter() - warm_until
 
     wall = asyncio.run(run())
-    result = Result(label, len(latencies), wall, latencies, statuses)
+    result = Result(label, len(latencies), wall, latencies, statuses, served, means)
     codes = ", ".join(f"{k}×{v:,}" for k, v in sorted(statuses.items()))
+    spread = (f"   per connection {min(means) * 1000:.0f}–{max(means) * 1000:.0f} ms"
+              if means else "")
     print(f"  {label:<30} {result.requests:>7,} req in {wall:5.1f} s = {result.rate:7.1f} req/s"
-          f"   p50 {result.pct(50):6.1f} ms  p99 {result.pct(99):7.1f} ms   [{codes}]",
+          f"   p50 {result.pct(50):6.1f} ms  p99 {result.pct(99):7.1f} ms   [{codes}]{spread}",
           flush=True)
     return result
 
@@ -437,6 +455,20 @@ def profile(app: Any, live: list[int], requests: int) -> None:
         print(f"\n--- profile: {label}, {requests} requests, {per:.1f} ms each "
               "(under the profiler; the project's functions, database waits, rendering) ---")
         print("\n".join(line for line in out.getvalue().splitlines()[8:] if line.strip()))
+    from unionhub_portal.site.counter import flush_views
+
+    flush_views(app)  # the profiled views, written before the servers' views are counted
+
+
+def _total_views(url: str) -> int:
+    """The sum of every article's view count."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT COALESCE(SUM(view_count), 0) "
+                                         "FROM portal_article")).scalar_one())
+    finally:
+        engine.dispose()
 
 
 def main() -> None:
@@ -450,6 +482,10 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=4,
                    help="threads per worker (docs/deploy.md uses 4; more than the database "
                         "pool's 15 connections / 2 per request can stall, see the report)")
+    p.add_argument("--reuse-port", action="store_true",
+                   help="run both servers with gunicorn's --reuse-port (each worker listens "
+                        "on its own socket and the kernel spreads the connections evenly; "
+                        "not in docs/deploy.md's settings)")
     p.add_argument("--duration", type=float, default=30.0, help="measured seconds per page")
     p.add_argument("--warmup", type=float, default=3.0)
     p.add_argument("--profile", action="store_true",
@@ -475,19 +511,22 @@ def main() -> None:
         app, cfg = setup(url, tmp)
         kind = "SQLite" if args.sqlite else "PostgreSQL"
         print(f"UnionHub portal benchmark — {kind}, gunicorn {args.workers} workers × "
-              f"{args.threads} threads (gthread), {args.clients} concurrent connections, "
+              f"{args.threads} threads (gthread{', reuse-port' if args.reuse_port else ''}), "
+              f"{args.clients} concurrent connections, "
               f"{args.duration:g} s per page, {os.cpu_count()} CPUs")
         live = seed(app, args.articles)
         if args.profile:
             profile(app, live, 100)
+        views_before = _total_views(url)
         get_db(app).engine.dispose()
         env = {"UNIONHUB_INSTANCE_PATH": cfg["INSTANCE_PATH"],
                "UNIONHUB_DATABASE_URL": cfg["DATABASE_URL"],
                "UNIONHUB_SECRET_KEY": cfg["SECRET_KEY"],
                "UNIONHUB_FIELD_ENCRYPTION_KEY": cfg["FIELD_ENCRYPTION_KEY"],
                "UNIONHUB_FIELD_HASH_KEY": cfg["FIELD_HASH_KEY"], "UNIONHUB_LOG_LEVEL": "WARNING"}
+        port_opts: tuple[str, ...] = ("--reuse-port",) if args.reuse_port else ()
         proc, base = start_gunicorn("unionhub:create_app()", env, tmp, args.workers,
-                                    args.threads, "/portal/")
+                                    args.threads, "/portal/", port_opts)
         procs.append(proc)
         first = httpx.get(f"{base}/portal/a/{live[0]}", timeout=30)
         if first.status_code != 200:
@@ -505,11 +544,16 @@ def main() -> None:
                              lambda _r: "/portal/s/news", args.clients, args.duration,
                              args.warmup),
         }
-        stop(proc)
+        stop(proc)  # a graceful stop: each worker writes the views it still holds
         procs.remove(proc)
+        shown = (first.status_code == 200) + results["article"].served[200]
+        counted = _total_views(url) - views_before
+        print(f"  article views written {counted:,} of {shown:,} pages served "
+              f"({'exact' if counted == shown else f'{shown - counted:+,} MISSING'})",
+              flush=True)
         proc, base = start_gunicorn("portal:baseline_app()", {"BENCH_DATABASE_URL": url}, tmp,
                                     args.workers, args.threads, "/ping",
-                                    ("--pythonpath", str(HERE)))
+                                    ("--pythonpath", str(HERE), *port_opts))
         procs.append(proc)
         results["baseline"] = drive("baseline /a/<id>", base,
                                     lambda rng: f"/a/{rng.choice(live)}", args.clients,

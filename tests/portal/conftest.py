@@ -1,18 +1,35 @@
 """Fixtures for the portal: the plugin enabled on the world of tests/helpers.py (its sections are
 the ones the first migration seeds), plus :func:`add_article` to put content in place without
-going through the editor."""
+going through the editor. Article views wait in memory (site/counter.py): each test's are
+written before its database goes away."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from tests.conftest import AppFactory
 from tests.helpers import World, build_world
+
+
+@pytest.fixture(autouse=True)
+def _write_views(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test that made apps, write the article views they still hold (while the
+    test's database exists; a failure to write fails the test)."""
+    factory: AppFactory | None = (request.getfixturevalue("make_app")
+                                  if "make_app" in request.fixturenames else None)
+    yield
+    if factory is not None:
+        from unionhub_portal.site.counter import flush_views
+
+        for app in factory.apps:
+            if "portal_views" in app.extensions:
+                flush_views(app)
 
 
 @dataclass

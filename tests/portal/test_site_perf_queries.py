@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
+from tests.helpers import login
 from tests.portal.conftest import Portal, add_article
 
 
@@ -75,19 +76,28 @@ def _viewers(portal: Portal) -> list[Any]:
     return [Viewer(), Viewer.of(s, m2, "pc"), Viewer("mobile")]
 
 
-def test_lists_merge_per_section_in_the_list_order(portal: Portal) -> None:
+@pytest.mark.parametrize("targeted", [False, True])
+def test_lists_merge_per_section_in_the_list_order(portal: Portal, targeted: bool) -> None:
+    """Also with the sections looked up as a request does, and with one sub-section of the
+    list targeted at a district (then out of the list of everyone outside it)."""
     from unionhub import db
     from unionhub.db import utcnow
-    from unionhub_portal.models import PortalArticle
+    from unionhub_portal.audience import with_sections
+    from unionhub_portal.models import PortalArticle, PortalSection
     from unionhub_portal.site import service
 
     with portal.app.app_context():
         _seed(portal, random.Random(7), 90)
         s = db.session()
+        if targeted:
+            s.get(PortalSection, portal.sections["media"]).audience_org_id = \
+                portal.world.org_id("d2")
+            s.commit()
         ids = service.subtree_ids(s, portal.sections["news"])
         assert len(ids) == 3
         now = utcnow()
-        for viewer in _viewers(portal):
+        viewers = _viewers(portal)
+        for viewer in [*viewers, *(with_sections(s, v) for v in viewers)]:
             reference = list(s.scalars(
                 service.readable(viewer, now).where(PortalArticle.section_id.in_(ids))
                 .order_by(*service.list_order())
@@ -107,6 +117,7 @@ def test_lists_merge_per_section_in_the_list_order(portal: Portal) -> None:
 def test_neighbours_follow_publication_order_with_ties(portal: Portal) -> None:
     from unionhub import db
     from unionhub.db import utcnow
+    from unionhub_portal.audience import with_sections
     from unionhub_portal.models import PortalArticle
     from unionhub_portal.site import service
 
@@ -115,15 +126,19 @@ def test_neighbours_follow_publication_order_with_ties(portal: Portal) -> None:
         s = db.session()
         now = utcnow()
         news = portal.sections["news"]
-        for viewer in _viewers(portal):
+        viewers = _viewers(portal)
+        # as the request looks them up too (sections once, then ``section_id IN …``)
+        for viewer in [*viewers, *(with_sections(s, v) for v in viewers)]:
             order = list(s.scalars(
                 service.readable(viewer, now).where(PortalArticle.section_id == news)
                 .order_by(PortalArticle.published_at, PortalArticle.id)))
             assert len(order) > 5
             for i, article in enumerate(order):
                 prev, nxt = service.neighbours(s, viewer, article, now)
-                assert prev is (order[i - 1] if i > 0 else None)
-                assert nxt is (order[i + 1] if i + 1 < len(order) else None)
+                assert (prev and prev.id) == (order[i - 1].id if i > 0 else None)
+                assert (nxt and nxt.id) == (order[i + 1].id if i + 1 < len(order) else None)
+                if prev is not None:
+                    assert (prev.slug, prev.title) == (order[i - 1].slug, order[i - 1].title)
 
 
 def _sqlite_only(portal: Portal) -> None:
@@ -139,7 +154,7 @@ def test_reader_queries_walk_an_index(portal: Portal, surface: str) -> None:
     table scan (that the walk does not grow with the table is checked below)."""
     from unionhub import db
     from unionhub.identity.models import Account
-    from unionhub_portal.audience import Viewer
+    from unionhub_portal.audience import Viewer, with_sections
     from unionhub_portal.models import PortalArticle
     from unionhub_portal.site import service
 
@@ -163,7 +178,8 @@ def test_reader_queries_walk_an_index(portal: Portal, surface: str) -> None:
         wanted = {"neighbours": "ix_portal_article_list",
                   "latest": "ix_portal_article_list", "list": "ix_portal_article_list",
                   "headlines": "ix_portal_article_headline"}[surface]
-        for viewer in (Viewer(), member_viewer):
+        for viewer in (Viewer(), member_viewer, with_sections(s, Viewer()),
+                       with_sections(s, member_viewer)):
             with _statements(s.get_bind()) as seen:
                 calls[surface](viewer)
             assert seen
@@ -266,3 +282,100 @@ def test_members_keep_their_targeted_articles_in_merged_lists(portal: Portal) ->
         assert target in [a.id for a in service.latest(s, m2, section_ids=ids)]
         assert target not in [a.id for a in service.latest(s, m1, section_ids=ids)]
         assert target not in [a.id for a in service.latest(s, Viewer(), section_ids=ids)]
+
+
+@contextmanager
+def _every_statement(engine: Any) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_article_page_reads_three_statements_and_writes_none(portal: Portal) -> None:
+    """The page reads the viewer's sections, the article with its issuer and a file flag,
+    and both neighbours — and the downloadable files only when there are some. Its view is
+    counted in memory (site/counter.py), not written by the request."""
+    from unionhub.db import get_db
+    from unionhub_portal.models import PortalAttachment
+
+    w = portal.world
+    with portal.app.app_context():
+        from unionhub import db
+
+        plain = add_article(portal.sections["news"], "无附件", owner_org_id=w.org_id("city"))
+        filed = add_article(portal.sections["news"], "有附件", owner_org_id=w.org_id("city"))
+        s = db.session()
+        s.add(PortalAttachment(article_id=filed, kind="file", filename="表.pdf",
+                               stored_name="stmt-count.pdf", content_type="application/pdf",
+                               size=10, sha256="0" * 64))
+        s.commit()
+    client = portal.app.test_client()
+    engine = get_db(portal.app).engine
+    for url, reads in ((f"/portal/a/{plain}", 3), (f"/portal/m/a/{plain}", 3),
+                       (f"/api/v1/portal/articles/{plain}", 3), (f"/portal/a/{filed}", 4)):
+        client.get(url)  # the statements are built on first use
+        with _every_statement(engine) as seen:
+            assert client.get(url).status_code == 200
+        portal_statements = [st for st in seen if "portal_" in st]
+        assert len(portal_statements) == reads, (url, portal_statements)
+        assert all(st.lstrip().upper().startswith("SELECT") for st in portal_statements), url
+
+
+def test_statements_are_built_once_per_kind_of_viewer() -> None:
+    from dataclasses import replace
+
+    from unionhub_portal import audience
+    from unionhub_portal.audience import Viewer, built_for
+
+    built: list[object] = []
+
+    def build() -> object:
+        built.append(object())
+        return built[-1]
+
+    first = built_for("test.kinds", Viewer(), build)
+    assert built_for("test.kinds", Viewer(account_id=7), build) is first  # same audience
+    others = [Viewer("mobile"), Viewer(org_ids=(1, 2)),
+              Viewer(org_ids=(1, 2), groups=frozenset({3})), replace(Viewer(), sections=(1,)),
+              replace(Viewer(), sections=(1, 2))]
+    assert len({id(built_for("test.kinds", v, build)) for v in others}) == len(others)
+    assert len(built) == 1 + len(others)
+    assert built_for("test.other", Viewer(), build) is not first
+    for i in range(audience.BUILT_MAX):  # a full store starts over
+        built_for("test.fill", Viewer(org_ids=(i,)), build)
+    assert built_for("test.kinds", Viewer(), build) is not first
+
+
+def test_reused_statements_keep_each_viewer_to_their_audience(portal: Portal) -> None:
+    """Anonymous visitors and members of two districts take turns on the same process's
+    statements: each sees the article and the neighbours of their own audience."""
+    from unionhub.db import utcnow
+
+    w = portal.world
+    news = portal.sections["news"]
+    with portal.app.app_context():
+        now = utcnow()
+        first = add_article(news, "公开一", owner_org_id=w.org_id("city"),
+                            published_at=now - timedelta(hours=3))
+        add_article(news, "朝阳专属", owner_org_id=w.org_id("city"),
+                    audience_org_id=w.org_id("d1"), published_at=now - timedelta(hours=2))
+        add_article(news, "公开二", owner_org_id=w.org_id("city"),
+                    published_at=now - timedelta(hours=1))
+    clients = {"anonymous": portal.app.test_client()}
+    for who in ("m1", "m2"):
+        clients[who] = portal.app.test_client()
+        login(clients[who], w.people[who].mobile)
+    expected_next = {"anonymous": "公开二", "m1": "朝阳专属", "m2": "公开二"}
+    for who in ("anonymous", "m1", "m2", "anonymous", "m1"):
+        html = clients[who].get(f"/portal/a/{first}").get_data(as_text=True)
+        nxt = html.split("下一篇：")[1].split("</div>")[0]
+        assert expected_next[who] in nxt, who
+        targeted = clients[who].get("/portal/a/" + str(first + 1))
+        assert targeted.status_code == (200 if who == "m1" else 404), who

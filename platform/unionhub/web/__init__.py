@@ -122,6 +122,17 @@ class BoundedInt(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def id_arg(raw: str | None) -> int | None:
+    """A form or query value as a database id (1 … :attr:`BoundedInt.MAX`), or None: only
+    ASCII digits (``str.isdigit`` also accepts ``²``, which ``int`` refuses) and nothing a
+    database integer cannot hold."""
+    raw = (raw or "").strip()
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
+        return None
+    value = int(raw)
+    return value if 0 < value <= BoundedInt.MAX else None
+
+
 def init_web(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedInt
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")

@@ -18,9 +18,10 @@ the same rule as search access tokens.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -39,6 +40,7 @@ from .models import (
 )
 
 Platform = Literal["pc", "mobile", "app"]
+S = TypeVar("S")
 
 
 @dataclass(frozen=True)
@@ -106,10 +108,12 @@ def section_clause(viewer: Viewer) -> ColumnElement[bool]:
                         select(_PARENT.id).where(_section_itself(_PARENT, viewer)))))
 
 
-def live_clause(now: datetime | None = None) -> ColumnElement[bool]:
+def live_clause(now: datetime | ColumnElement[datetime] | None = None) -> ColumnElement[bool]:
     """True for articles that are live at ``now`` (published, not before nor after their
-    window)."""
-    now = now or utcnow()
+    window); ``now`` may be a bind parameter (a statement built once, see
+    :func:`built_for`)."""
+    if now is None:
+        now = utcnow()
     return and_(PortalArticle.state == ArticleState.PUBLISHED,
                 PortalArticle.published_at.is_not(None), PortalArticle.published_at <= now,
                 or_(PortalArticle.expires_at.is_(None), PortalArticle.expires_at > now))
@@ -123,21 +127,52 @@ def with_sections(session: Session, viewer: Viewer) -> Viewer:
     return replace(viewer, sections=ids)
 
 
-def article_clause(viewer: Viewer, now: datetime | None = None) -> ColumnElement[bool]:
+def article_clause(viewer: Viewer, now: datetime | ColumnElement[datetime] | None = None
+                   ) -> ColumnElement[bool]:
     """True for articles ``viewer`` may read now; the query must join :class:`PortalSection`
     (see :func:`visible_articles`)."""
     in_sections = (section_clause(viewer) if viewer.sections is None
                    else PortalArticle.section_id.in_(viewer.sections))
+    return and_(article_rule_in_section(viewer, now), in_sections)
+
+
+def article_rule_in_section(viewer: Viewer,
+                            now: datetime | ColumnElement[datetime] | None = None
+                            ) -> ColumnElement[bool]:
+    """:func:`article_clause` without the section rule, for a query that names its one
+    section itself (``section_id = :id``), among the ``viewer.sections`` looked up: a second
+    condition on ``section_id`` (``IN (…)``) leads SQLite's planner away from the list
+    index."""
     return and_(live_clause(now), _audience(PortalArticle, viewer, PortalArticleGroup.article_id,
-                                            PortalArticleGroup.group_id),
-                in_sections)
+                                            PortalArticleGroup.group_id))
 
 
-def visible_articles(viewer: Viewer, now: datetime | None = None) -> Select[tuple[PortalArticle]]:
+def visible_articles(viewer: Viewer, now: datetime | ColumnElement[datetime] | None = None
+                     ) -> Select[tuple[PortalArticle]]:
     """``SELECT`` of the articles ``viewer`` may read now (add filters and ordering)."""
     return (select(PortalArticle)
             .join(PortalSection, PortalSection.id == PortalArticle.section_id)
             .where(article_clause(viewer, now)))
+
+
+#: Statements built once per kind of viewer (see :func:`built_for`); at most this many.
+BUILT_MAX = 256
+_BUILT: dict[tuple[Hashable, ...], Any] = {}
+
+
+def built_for(name: str, viewer: Viewer, build: Callable[[], S]) -> S:
+    """The statement ``name`` for viewers like ``viewer``, built by ``build`` the first time
+    and then reused — neither the expression nor SQLAlchemy's cache key is rebuilt on every
+    request. ``build`` takes every value that varies between requests (the time, the key…)
+    as a bind parameter; what it takes from the viewer is what the key holds (platform, org
+    path, groups, looked-up sections). When full, the store starts over."""
+    key = (name, viewer.platform, viewer.org_ids, viewer.groups, viewer.sections)
+    found: S | None = _BUILT.get(key)
+    if found is None:
+        if len(_BUILT) >= BUILT_MAX:
+            _BUILT.clear()
+        found = _BUILT[key] = build()
+    return found
 
 
 def can_read(session: Session, article_id: int, viewer: Viewer,
@@ -204,7 +239,7 @@ def platform_tags(section: PortalSection, article: PortalArticle) -> tuple[str, 
 
 
 __all__ = [
-    "Platform", "Target", "Viewer", "article_clause", "can_read", "can_see_section",
-    "effective_target", "live_clause", "platform_tags", "section_clause", "target_acl",
-    "visible_articles", "with_sections",
+    "Platform", "Target", "Viewer", "article_clause", "article_rule_in_section", "built_for",
+    "can_read", "can_see_section", "effective_target", "live_clause", "platform_tags",
+    "section_clause", "target_acl", "visible_articles", "with_sections",
 ]

@@ -22,6 +22,7 @@ from unionhub.access.service import require, scope_filter
 from unionhub.i18n import _
 from unionhub.jobs.models import Job
 from unionhub.orgs.models import Org
+from unionhub.web import id_arg
 from unionhub.web.pagination import paginate
 
 from .. import storage
@@ -53,8 +54,7 @@ def _checked_form() -> None:
 
 
 def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) <= 9 else None
+    return id_arg(request.args.get(name))
 
 
 def _book_or_404(book_id: int) -> LibraryBook:

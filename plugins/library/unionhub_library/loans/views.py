@@ -40,9 +40,11 @@ from . import files, service
 TEMPLATES = "library/loans"
 
 
-def _book(book_id: int) -> LibraryBook:
+def _book(book_id: int, *, hidden_ok: bool = False) -> LibraryBook:
+    """The book, or 404. ``hidden_ok``: ending one's own loan or hold still works after the
+    book was hidden (the service acts only on the reader's own rows)."""
     book = db.session().get(LibraryBook, book_id)
-    if book is None or not can_see(current_user, book):
+    if book is None or not (hidden_ok or can_see(current_user, book)):
         abort(404)
     return book
 
@@ -124,7 +126,7 @@ def borrow(book_id: int) -> Any:
 @bp.route("/book/<int:book_id>/return", methods=["POST"], endpoint="return_book")
 @login_required
 def return_book(book_id: int) -> Any:
-    book = _book(book_id)
+    book = _book(book_id, hidden_ok=True)
 
     def action(s: Any) -> None:
         loan = service.loan_of(s, current_user.id, book.id)
@@ -138,7 +140,7 @@ def return_book(book_id: int) -> Any:
 @bp.route("/book/<int:book_id>/renew", methods=["POST"], endpoint="renew")
 @login_required
 def renew(book_id: int) -> Any:
-    book = _book(book_id)
+    book = _book(book_id, hidden_ok=True)
 
     def action(s: Any) -> None:
         loan = service.loan_of(s, current_user.id, book.id)
@@ -161,7 +163,7 @@ def hold(book_id: int) -> Any:
 @bp.route("/book/<int:book_id>/hold/cancel", methods=["POST"], endpoint="cancel_hold")
 @login_required
 def cancel_hold(book_id: int) -> Any:
-    book = _book(book_id)
+    book = _book(book_id, hidden_ok=True)
 
     def action(s: Any) -> None:
         held = service.hold_of(s, current_user.id, book.id)

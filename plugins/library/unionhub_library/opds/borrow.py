@@ -37,6 +37,11 @@ def _refused(reason: str, status: int) -> Response:
 @bp.route("/opds/book/<int:book_id>/borrow", methods=["GET", "POST", "PUT"])
 @csrf.exempt
 def opds_borrow(book_id: int) -> Response:
+    # E-reader apps follow the borrow link with a GET; a browser that once typed an app token
+    # would replay it on a cross-site <img> as well, so requests a browser marks as coming
+    # from another site are refused (apps send no Sec-Fetch-Site).
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        return _refused(_("不能从其他网站借阅"), 403)
     if not has_basic_auth(request) and current_user.is_authenticated:
         return redirect(urls.book_page(book_id), code=303)  # type: ignore[return-value]
     account = account_from_basic_auth(request)

@@ -18,6 +18,7 @@ from lxml import etree
 
 from unionhub import db
 from unionhub.i18n import _
+from unionhub.web import id_arg
 
 from ..models import BookState, LibraryBook, LibraryCategory, LibraryShelf
 from ..web import bp
@@ -150,7 +151,8 @@ def opds_categories() -> Response:
     the books of the parent class)."""
     s = db.session()
     raw = request.args.get("parent", "")
-    parent = s.get(LibraryCategory, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    parent_id = id_arg(raw)
+    parent = s.get(LibraryCategory, parent_id) if parent_id is not None else None
     if raw and parent is None:
         abort(404)
     if parent is None:

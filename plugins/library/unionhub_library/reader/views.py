@@ -32,6 +32,7 @@ from markupsafe import Markup
 
 from unionhub import db
 from unionhub.i18n import _
+from unionhub.web import id_arg
 from unionhub.web.pagination import paginate
 from unionhub.web.urls import safe_next
 
@@ -383,15 +384,15 @@ def reader_shelve() -> Any:
     s = db.session()
     back = safe_next(request.form.get("next"), "library.shelves")
     raw_shelf = request.form.get("shelf", "")
-    try:
-        book_id = int(request.form.get("book_id", ""))
-    except ValueError:
+    book_id = id_arg(request.form.get("book_id"))
+    if book_id is None:
         abort(404)
     book = s.get(LibraryBook, book_id)
+    shelf_id = id_arg(raw_shelf)
     if raw_shelf in service.STANDARD:
         shelf = service.ensure_standard(s, current_user.id)[raw_shelf]
-    elif raw_shelf.isdigit() and len(raw_shelf) < 10:
-        shelf = service.shelf_of(s, current_user.id, int(raw_shelf))
+    elif shelf_id is not None:
+        shelf = service.shelf_of(s, current_user.id, shelf_id)
     else:
         flash(_("请选择书架"), "error")
         return redirect(back)

@@ -18,7 +18,7 @@ from markupsafe import Markup
 from unionhub import db
 from unionhub.access.service import require
 from unionhub.i18n import _
-from unionhub.web import charts
+from unionhub.web import charts, id_arg
 
 from ..web import bp
 from . import service
@@ -69,8 +69,8 @@ def stats() -> Any:
     org = None
     raw = request.args.get("org_id", "").strip()
     if raw:
-        org = service.in_scope(s, current_user, int(raw)) if raw.isdigit() \
-            and len(raw) < 12 else None
+        org_id = id_arg(raw)
+        org = service.in_scope(s, current_user, org_id) if org_id is not None else None
         if org is None:
             abort(404)
     start, end, error = stats_range(request.args, service.beijing_today())

@@ -21,6 +21,7 @@ from ..audience import Viewer
 from ..models import PortalArticle, PortalSection
 from ..web import api, current_viewer
 from . import pages, service
+from .counter import count_view, pending_views
 
 TAGS = ["portal"]
 #: Images and file links in a body, rewritten to the app's download (bearer token, app rule).
@@ -192,22 +193,23 @@ def api_articles() -> Any:
            auth=False, errors=(404,))
 def api_article(article_id: int) -> Any:
     s, viewer = db.session(), _viewer()
-    article = service.article_by_key(s, viewer, article_id)
-    if article is None:
+    read = service.article_for_page(s, viewer, article_id)
+    if read is None:
         raise ApiError(404, "not_found", "没有这篇文章，或它不面向您")
+    article = read.article
     prev, nxt = service.neighbours(s, viewer, article)
     out = ArticleDetailOut(
         **_out(article).model_dump(),
         body_html=_APP_ATTACHMENT.sub(lambda m: f'"{attachment_url(int(m[1]))}"',
                                       str(render(article.body_html, ARTICLE))),
         body_text=html_to_text(article.body_html),
-        issuer=service.org_names(s, [article.owner_org_id]).get(article.owner_org_id),
+        issuer=read.issuer,
         attachments=[AttachmentOut(id=f.id, filename=f.filename, content_type=f.content_type,
                                    size=f.size, url=attachment_url(f.id))
-                     for f in service.attachments(s, article.id)],
+                     for f in (service.attachments(s, article.id) if read.has_files else [])],
         prev_id=prev.id if prev else None, next_id=nxt.id if nxt else None)
-    out.views += 1  # this read included
-    service.count_view(s, article.id)
+    out.views += pending_views(article.id) + 1  # this read and those not yet written included
+    count_view(s, article.id)
     s.commit()
     return out
 

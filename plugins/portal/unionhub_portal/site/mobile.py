@@ -13,6 +13,7 @@ from unionhub import db
 from ..models import SectionKind
 from ..web import bp, current_viewer
 from . import pages, service
+from .counter import count_view
 
 
 @bp.route("/m/")
@@ -52,16 +53,17 @@ def m_section(code: str) -> Any:
 @bp.route("/m/a/<key>")
 def m_article(key: str) -> Any:
     s, viewer = db.session(), current_viewer("mobile")
-    found = service.article_by_key(s, viewer, key)
-    if found is None:
+    read = service.article_for_page(s, viewer, key)
+    if read is None:
         abort(404)
-    view = pages.article_view(s, viewer, found)
+    found = read.article
+    view = pages.article_view(s, viewer, read)
     pages.set_head(found, pages.canonical_url(found))
     html = render_template("portal/site/m_article.html", view=view, article=found,
                            section=found.section, m_tab="home",
                            back_url=service.section_path(found.section, mobile=True),
                            viewer=viewer)
-    service.count_view(s, found.id)
+    count_view(s, found.id)
     s.commit()
     return html
 

@@ -25,6 +25,7 @@ from unionhub.web.richtext import ARTICLE, html_to_text, render
 from ..audience import Platform, Viewer
 from ..models import ArticleState, PortalArticle, PortalSection, SectionKind
 from . import service
+from .counter import pending_views
 from .search import ARTICLE_DOC, OFF_PC_STATUSES
 
 #: Offers on the home page and on a discount section.
@@ -147,8 +148,8 @@ class ArticleView:
     views: int
     issuer: str | None
     attachments: list[Any]
-    prev: PortalArticle | None
-    next: PortalArticle | None
+    prev: service.Neighbour | None
+    next: service.Neighbour | None
 
 
 #: An attachment's address in a sanitised body (``src``/``href``, optionally below the script
@@ -165,14 +166,17 @@ def body_markup(article: PortalArticle, mobile: bool = False) -> Markup:
     return Markup(_BODY_ATTACHMENT.sub(r'\1?m=1"', str(body)))
 
 
-def article_view(s: Session, viewer: Viewer, article: PortalArticle) -> ArticleView:
+def article_view(s: Session, viewer: Viewer, read: service.ArticleRead) -> ArticleView:
+    article = read.article
     prev, nxt = service.neighbours(s, viewer, article)
     return ArticleView(
         article=article,
         body=body_markup(article, mobile=viewer.platform == "mobile"),
-        views=article.view_count + 1,  # this view included (counted after rendering)
-        issuer=service.org_names(s, [article.owner_org_id]).get(article.owner_org_id),
-        attachments=service.attachments(s, article.id),
+        # this view included (counted after rendering), and those this process has not
+        # written yet
+        views=article.view_count + pending_views(article.id) + 1,
+        issuer=read.issuer,
+        attachments=service.attachments(s, article.id) if read.has_files else [],
         prev=prev, next=nxt)
 
 

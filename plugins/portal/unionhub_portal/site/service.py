@@ -9,22 +9,52 @@ over several sections, so :func:`_window` reads each section along ``ix_portal_a
 (section, state, published_at, id) and the pinned articles along their partial index, merges
 the keys in Python and loads only the page's rows (without their bodies). The previous/next
 links are a row comparison ``(published_at, id) < (…, …)`` on the same index.
+
+An article page runs three statements, each built once per kind of viewer
+(:func:`..audience.built_for`): the viewer's sections (``web.current_viewer``), the article
+with its issuer's name and a file flag (:func:`article_for_page`), and both neighbours
+(:func:`neighbours`); the files only when there are some. Its view is counted in memory
+(:mod:`.counter`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Row, Select, and_, func, select, text, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    Row,
+    Select,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    select,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, contains_eager, defer, joinedload
 
-from unionhub.db import utcnow
+from unionhub.db import UTCDateTime, utcnow
 from unionhub.orgs.models import Org
 from unionhub.web.pagination import PageMath
 
-from ..audience import Viewer, article_clause, section_clause, visible_articles
+from ..audience import (
+    Viewer,
+    article_clause,
+    article_rule_in_section,
+    built_for,
+    section_clause,
+    visible_articles,
+)
 from ..models import PortalArticle, PortalAttachment, PortalSection, SectionKind
 
 #: Articles per list page (PC and mobile) and the deepest page a list goes to.
@@ -81,13 +111,20 @@ def _window(session: Session, viewer: Viewer, section_ids: Sequence[int], offset
     key: the audience rule was applied, at the same ``now``, by the query that chose them."""
     need = offset + limit
     ids = list(dict.fromkeys(section_ids))
+    cols = (PortalArticle.id, PortalArticle.pinned, PortalArticle.published_at)
+    keys = visible_articles(viewer, now).with_only_columns(*cols)
+    one_section = keys
+    if viewer.sections is not None:
+        # the sections were looked up: keep those the viewer may see here, and let each
+        # section's query name its section alone
+        shown = set(viewer.sections)
+        ids = [i for i in ids if i in shown]
+        one_section = select(*cols).where(article_rule_in_section(viewer, now))
     if not ids or limit <= 0:
         return []
-    keys = visible_articles(viewer, now).with_only_columns(
-        PortalArticle.id, PortalArticle.pinned, PortalArticle.published_at)
     found: dict[int, Row[tuple[int, bool, datetime | None]]] = {}
     for section_id in ids:
-        for row in session.execute(keys.where(PortalArticle.section_id == section_id)
+        for row in session.execute(one_section.where(PortalArticle.section_id == section_id)
                                    .order_by(*_newest()).limit(need)):
             found[row.id] = row
     # ``WHERE pinned`` as written matches the partial index's predicate (models.py)
@@ -285,27 +322,100 @@ def home_blocks(session: Session, viewer: Viewer, per_block: int = 6,
 # --- one article ----------------------------------------------------------------------------
 
 
+def _parse_key(key: str | int) -> tuple[str, int | str] | None:
+    """``("id", n)`` for digits, ``("slug", text)`` otherwise; None for a key that names no
+    article (empty, too long, an id beyond a database integer)."""
+    key = str(key)
+    if not key or len(key) > MAX_KEY:
+        return None
+    if key.isdigit():
+        return None if len(key) > 9 else ("id", int(key))
+    return "slug", key
+
+
+def _keyed(stmt: Select[tuple[PortalArticle]], key: str | int
+           ) -> Select[tuple[PortalArticle]] | None:
+    """``stmt`` narrowed to the article with this id (digits) or slug; None for a key that
+    names no article."""
+    parsed = _parse_key(key)
+    if parsed is None:
+        return None
+    column = PortalArticle.id if parsed[0] == "id" else PortalArticle.slug
+    return stmt.where(column == parsed[1])
+
+
+#: The values the article page's statements take at execution (:func:`..audience.built_for`).
+_NOW = bindparam("now", type_=UTCDateTime())
+_AT = bindparam("at", type_=UTCDateTime())
+_ARTICLE = bindparam("article_id", type_=Integer())
+_SECTION = bindparam("section_id", type_=Integer())
+
+
 def article_by_key(session: Session, viewer: Viewer, key: str | int,
                    now: datetime | None = None) -> PortalArticle | None:
     """The article with this id (digits) or slug when ``viewer`` may read it now; None
     otherwise — a missing article and a forbidden one look the same."""
-    key = str(key)
-    if not key or len(key) > MAX_KEY:
+    stmt = _keyed(readable(viewer, now), key)
+    return None if stmt is None else session.scalar(stmt)
+
+
+@dataclass
+class ArticleRead:
+    """An article as its page reads it: the row with its section, the issuing union's name
+    and whether it has downloadable files (read with the row, so that the files are only
+    queried when there are some)."""
+
+    article: PortalArticle
+    issuer: str | None
+    has_files: bool
+
+
+def article_for_page(session: Session, viewer: Viewer, key: str | int,
+                     now: datetime | None = None) -> ArticleRead | None:
+    """:func:`article_by_key` in one statement with the issuer's name and the file test,
+    built once per kind of viewer (:func:`..audience.built_for`).
+
+    With the viewer's sections looked up (a request's viewer), the statement reads the row
+    by its key under the live and audience rules only, and the section is tested here
+    (``section_id`` among ``viewer.sections``: the same rule, without a 20-value ``IN`` and
+    a join for the database to plan); the section itself is then already in the session,
+    loaded by the lookup."""
+    parsed = _parse_key(key)
+    if parsed is None:
         return None
-    stmt = readable(viewer, now)
-    if key.isdigit():
-        if len(key) > 9:
-            return None
-        stmt = stmt.where(PortalArticle.id == int(key))
-    else:
-        stmt = stmt.where(PortalArticle.slug == key)
-    return session.scalar(stmt)
+    by, value = parsed
+
+    def build() -> Select[Any]:
+        base = (readable(viewer, _NOW) if viewer.sections is None
+                else select(PortalArticle).where(article_rule_in_section(viewer, _NOW)))
+        keyed = (PortalArticle.id == bindparam("key", type_=Integer()) if by == "id"
+                 else PortalArticle.slug == bindparam("key", type_=String()))
+        files = exists().where(PortalAttachment.article_id == PortalArticle.id,
+                               PortalAttachment.kind == "file")
+        return (base.where(keyed).outerjoin(Org, Org.id == PortalArticle.owner_org_id)
+                .add_columns(Org.name, files.label("has_files")))
+
+    stmt = built_for(f"portal.article_page.{by}", viewer, build)
+    row = session.execute(stmt, {"now": now or utcnow(), "key": value}).first()
+    if row is None or (viewer.sections is not None
+                       and row[0].section_id not in viewer.sections):
+        return None
+    return ArticleRead(row[0], row[1], bool(row[2]))
+
+
+class Neighbour(NamedTuple):
+    """A previous/next link: what the page and the API show of it."""
+
+    id: int
+    slug: str | None
+    title: str
 
 
 def neighbours(session: Session, viewer: Viewer, article: PortalArticle,
-               now: datetime | None = None) -> tuple[PortalArticle | None, PortalArticle | None]:
+               now: datetime | None = None) -> tuple[Neighbour | None, Neighbour | None]:
     """(previous, next) in the article's section by publication: the next older and the
-    next newer article ``viewer`` may read (titles and links only: bodies are not loaded).
+    next newer article ``viewer`` may read — one statement, the two sides as a ``UNION ALL``
+    of two one-row subqueries.
 
     The keyset is a row comparison, ``(published_at, id) < (:at, :id)``, which PostgreSQL
     answers by walking ``ix_portal_article_list`` from the article; the equivalent
@@ -317,34 +427,54 @@ def neighbours(session: Session, viewer: Viewer, article: PortalArticle,
     at = article.published_at
     if at is None:
         return None, None
+    if viewer.sections is not None and article.section_id not in viewer.sections:
+        return None, None
+    stmt = built_for("portal.neighbours", viewer, lambda: _neighbours_statement(viewer))
+    found: dict[int, Neighbour] = {
+        int(row.newer): Neighbour(row.id, row.slug, row.title)
+        for row in session.execute(stmt, {"now": now or utcnow(), "at": at,
+                                          "article_id": article.id,
+                                          "section_id": article.section_id})}
+    return found.get(0), found.get(1)
+
+
+def _neighbours_statement(viewer: Viewer) -> CompoundSelect[Any]:
+    """The statement of :func:`neighbours`, for viewers like ``viewer``. With the sections
+    looked up, both sides are in the article's section, which the viewer may see (checked
+    by the caller): the section rule is left out."""
+    visible = (article_clause(viewer, _NOW) if viewer.sections is None
+               else article_rule_in_section(viewer, _NOW))
     key = tuple_(PortalArticle.published_at, PortalArticle.id)
-    visible = article_clause(viewer, now)  # built once for both sides
 
-    def first(keyset: ColumnElement[bool], *order: ColumnElement[object]
-              ) -> PortalArticle | None:
-        return session.scalar(
-            select(PortalArticle)
-            .join(PortalSection, PortalSection.id == PortalArticle.section_id)
-            .where(keyset, PortalArticle.section_id == article.section_id)
-            .where(visible).order_by(*order).limit(1)
-            .options(defer(PortalArticle.body_html)))
+    def side(newer: int, keyset: ColumnElement[bool], *order: ColumnElement[object]
+             ) -> Select[Any]:
+        stmt = select(PortalArticle.id, PortalArticle.slug, PortalArticle.title,
+                      literal_column(str(newer)).label("newer"))
+        if viewer.sections is None:  # the section rule is then evaluated on the join
+            stmt = stmt.join(PortalSection, PortalSection.id == PortalArticle.section_id)
+        return (stmt.where(keyset, PortalArticle.section_id == _SECTION)
+                .where(visible).order_by(*order).limit(1))
 
-    prev = first(and_(PortalArticle.published_at <= at, key < (at, article.id)), *_newest())
-    nxt = first(key > (at, article.id), PortalArticle.published_at.asc(),
-                PortalArticle.id.asc())
-    return prev, nxt
+    older = side(0, and_(PortalArticle.published_at <= _AT, key < tuple_(_AT, _ARTICLE)),
+                 *_newest())
+    newer = side(1, key > tuple_(_AT, _ARTICLE), PortalArticle.published_at.asc(),
+                 PortalArticle.id.asc())
+    return union_all(older.subquery().select(), newer.subquery().select())
 
 
-def count_view(session: Session, article_id: int) -> None:
-    """One more view, in one statement (no read-modify-write: concurrent readers all count).
-    ``updated_at`` is kept: a view is not an edit. On PostgreSQL the reader's transaction
-    commits without waiting for its WAL flush (``synchronous_commit`` off for this
-    transaction only): a crash may lose the last few view counts, never anything else,
-    and a page view no longer waits for the disk."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    session.execute(update(PortalArticle).where(PortalArticle.id == article_id).values(
-        view_count=PortalArticle.view_count + 1, updated_at=PortalArticle.updated_at))
+def add_views(session: Session, counts: Mapping[int, int]) -> None:
+    """Add ``counts`` (article id → views) to the articles, one additive ``UPDATE`` per
+    article (no read-modify-write: concurrent writers all count), in id order (two writers
+    lock the rows in the same order). ``updated_at`` is kept: a view is not an edit. The
+    caller commits."""
+    rows = [{"article": aid, "n": n} for aid, n in sorted(counts.items()) if n]
+    if not rows:
+        return
+    table = PortalArticle.__table__
+    session.connection().execute(
+        update(table).where(table.c.id == bindparam("article"))
+        .values(view_count=table.c.view_count + bindparam("n"),
+                updated_at=table.c.updated_at), rows)
 
 
 def attachments(session: Session, article_id: int) -> list[PortalAttachment]:

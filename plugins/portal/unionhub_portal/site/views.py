@@ -13,6 +13,7 @@ from unionhub import db
 from ..models import SectionKind
 from ..web import bp, current_viewer
 from . import feeds, pages, service
+from .counter import count_view
 
 
 @bp.route("/")
@@ -41,15 +42,16 @@ def section(code: str) -> Any:
 @bp.route("/a/<key>")
 def article(key: str) -> Any:
     s, viewer = db.session(), current_viewer("pc")
-    found = service.article_by_key(s, viewer, key)
-    if found is None:
+    read = service.article_for_page(s, viewer, key)
+    if read is None:
         abort(404)
-    view = pages.article_view(s, viewer, found)
+    found = read.article
+    view = pages.article_view(s, viewer, read)
     pages.set_head(found, pages.canonical_url(found))
     html = render_template("portal/site/article.html", view=view, article=found,
                            section=found.section, active_section=_top(found.section),
                            viewer=viewer)
-    service.count_view(s, found.id)
+    count_view(s, found.id)
     s.commit()
     return html
 
