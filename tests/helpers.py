@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -131,3 +131,9 @@ def cli(app: Any, *args: str) -> Any:
     from unionhub.cli import main
 
     return app.test_cli_runner().invoke(main, args=list(args))
+
+
+def beijing_today() -> date:
+    """Today in Beijing: the calendar the mall's dates are in (CI machines run in UTC, so
+    ``date.today()`` is yesterday there from 16:00 UTC on)."""
+    return datetime.now(timezone(timedelta(hours=8))).date()

@@ -4,13 +4,13 @@ merchant with two stores and its staff, an operator, a coupon offer and a servic
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from flask import Flask
 
 from tests.conftest import AppFactory
-from tests.helpers import PASSWORD, World, build_world
+from tests.helpers import PASSWORD, World, beijing_today, build_world
 
 
 @dataclass
@@ -69,7 +69,7 @@ def build_mall(make_app: AppFactory) -> Mall:
         op = create_officer(s, "operator", "福利平台运营", PASSWORD, "mall_operator",
                             world.orgs["city"])
         mall.accounts["operator"] = op.id
-        today = date.today()
+        today = beijing_today()
         common = dict(merchant_id=merchant.id, category_code="medical",
                       valid_from=today - timedelta(days=30), valid_until=today + timedelta(days=60),
                       status=OfferStatus.APPROVED)

@@ -4,13 +4,13 @@ own bookings, pending first, phone usable), confirm / cancel / complete, and the
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from tests.benefits_mall.conftest import Mall
-from tests.helpers import PASSWORD, login, post_form
+from tests.helpers import PASSWORD, beijing_today, login, post_form
 from unionhub import db
 
 
@@ -41,7 +41,7 @@ def _issued(mall: Mall) -> int:
 
 
 def _form(mall: Mall, **kw: Any) -> dict[str, Any]:
-    data = {"service_date": (date.today() + timedelta(days=2)).isoformat(),
+    data = {"service_date": (beijing_today() + timedelta(days=2)).isoformat(),
             "store_id": str(mall.store_ids[1]), "people": "1",
             "contact_phone": "13800138000", "note": "需要停车位"}
     data.update(kw)
@@ -72,7 +72,7 @@ def test_member_books_and_sees_the_booking(mall: Mall) -> None:
 
 def test_form_errors_name_the_field(mall: Mall) -> None:
     client = _client(mall, "m1")
-    r = _book(mall, client, service_date=(date.today() - timedelta(days=1)).isoformat())
+    r = _book(mall, client, service_date=(beijing_today() - timedelta(days=1)).isoformat())
     assert r.status_code == 422
     html = r.get_data(as_text=True)
     assert "服务日期：不能早于今天" in html and "需要停车位" in html  # input kept
@@ -150,7 +150,7 @@ def test_merchant_page_lists_only_its_bookings_pending_first(mall: Mall) -> None
 
 def test_merchant_cancel_needs_a_reason_and_completes(mall: Mall) -> None:
     member = _client(mall, "m1")
-    _book(mall, member, service_date=date.today().isoformat())
+    _book(mall, member, service_date=beijing_today().isoformat())
     booking = _booking(mall)
     manager = _client(mall, "shop_manager")
     page = "/benefits_mall/merchant/bookings"
@@ -180,7 +180,7 @@ def _bearer(client: Any, identifier: str) -> dict[str, str]:
 def test_api_book_list_cancel(mall: Mall) -> None:
     client = mall.app.test_client()
     auth = _bearer(client, mall.world.people["m2"].mobile)
-    day = (date.today() + timedelta(days=5)).isoformat()
+    day = (beijing_today() + timedelta(days=5)).isoformat()
     url = f"/api/v1/benefits_mall/offers/{mall.service_offer_id}/bookings"
     base = {"service_date": day, "store_id": mall.store_ids[0], "people": 2}
     # the contact phone is required: never silently the registered mobile
@@ -235,7 +235,7 @@ def test_targeted_service_is_not_bookable_outside_its_audience(mall: Mall) -> No
     api = mall.app.test_client()
     auth = _bearer(api, mall.world.people["m2"].mobile)
     r = api.post(f"/api/v1/benefits_mall/offers/{mall.service_offer_id}/bookings",
-                 json={"service_date": (date.today() + timedelta(days=2)).isoformat(),
+                 json={"service_date": (beijing_today() + timedelta(days=2)).isoformat(),
                        "store_id": mall.store_ids[0], "contact_phone": "13912345678"},
                  headers=auth)
     assert r.status_code == 404
@@ -264,8 +264,8 @@ def _channel(mall: Mall, **kw: Any) -> int:
         city = mall.world.orgs["city"]
         values: dict[str, Any] = dict(
             name="职工健康月", org_id=city.id, org_path=city.path,
-            valid_from=date.today() - timedelta(days=1),
-            valid_until=date.today() + timedelta(days=30), total_quota=10, per_member_quota=1,
+            valid_from=beijing_today() - timedelta(days=1),
+            valid_until=beijing_today() + timedelta(days=30), total_quota=10, per_member_quota=1,
             per_member_period="month", requires_jingka=False)
         values.update(kw)
         channel = BenefitsMallChannel(**values)
@@ -305,12 +305,12 @@ def test_booking_through_a_channel_from_the_offer_page(mall: Mall) -> None:
     api = mall.app.test_client()
     auth = _bearer(api, mall.world.people["m2"].mobile)
     r = api.post(f"/api/v1/benefits_mall/offers/{mall.service_offer_id}/bookings",
-                 json={"service_date": (date.today() + timedelta(days=2)).isoformat(),
+                 json={"service_date": (beijing_today() + timedelta(days=2)).isoformat(),
                        "store_id": mall.store_ids[0], "contact_phone": "13912345678",
                        "channel_id": channel_id}, headers=auth)
     assert r.status_code == 201 and r.get_json()["channel_id"] == channel_id
     r = api.post(f"/api/v1/benefits_mall/offers/{mall.service_offer_id}/bookings",
-                 json={"service_date": (date.today() + timedelta(days=2)).isoformat(),
+                 json={"service_date": (beijing_today() + timedelta(days=2)).isoformat(),
                        "store_id": mall.store_ids[0], "contact_phone": "13912345678",
                        "channel_id": channel_id}, headers=auth)
     assert r.status_code == 422 and "优惠通道" in r.get_json()["error"]["message"]
@@ -320,7 +320,7 @@ def test_offer_page_offers_booking_when_this_months_limit_is_used(mall: Mall) ->
     """The service allows 2 a month per service date: with this month used up, next month
     is still bookable, so the offer page keeps its 预约 link (coupons stay gated)."""
     client = _client(mall, "m1")
-    today = date.today().isoformat()
+    today = beijing_today().isoformat()
     assert _book(mall, client, service_date=today).status_code == 302
     assert _book(mall, client, service_date=today).status_code == 302
     html = client.get(f"/benefits_mall/offers/{mall.service_offer_id}").get_data(as_text=True)
@@ -358,7 +358,7 @@ def _many_bookings(mall: Mall, n: int) -> list[str]:
         numbers = [f"YY20990101{i:08d}" for i in range(n)]
         s.add_all([B(number=num, offer_id=mall.service_offer_id, merchant_id=mall.merchant_id,
                      store_id=mall.store_ids[0], member_id=member_id, org_path=org_path,
-                     service_date=date.today() + timedelta(days=3), people=1,
+                     service_date=beijing_today() + timedelta(days=3), people=1,
                      contact_phone="13912345678", note="", state="pending", created_at=now,
                      hold_until=now + timedelta(hours=1)) for num in numbers])
         s.commit()

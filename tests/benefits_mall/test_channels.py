@@ -3,12 +3,13 @@ quotas, bundling offers (service level, SQLite)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
 
+from tests.helpers import beijing_today
 from unionhub import db
 from unionhub.audit.models import AuditLog
 from unionhub.groups.service import create_group
@@ -23,7 +24,7 @@ from unionhub_benefits_mall.models import (
     OfferStatus,
 )
 
-TODAY = date.today()
+TODAY = beijing_today()
 
 
 def _account(mall: Any, username: str) -> Account:

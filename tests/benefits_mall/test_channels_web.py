@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
-from tests.helpers import PASSWORD, login, post_form
+from tests.helpers import PASSWORD, beijing_today, login, post_form
 from unionhub import db
 from unionhub.groups.service import add_members, create_group
 from unionhub.identity.models import Account, Member
@@ -25,7 +25,7 @@ from unionhub_benefits_mall.models import (
     OfferStatus,
 )
 
-TODAY = date.today()
+TODAY = beijing_today()
 NEW = "/benefits_mall/admin/channels/new"
 
 

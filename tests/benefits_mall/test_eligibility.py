@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select
 
+from tests.helpers import beijing_today
 from unionhub import db
 from unionhub.groups.service import add_members, create_group
 from unionhub.identity.models import Member, MemberStatus
@@ -16,7 +15,7 @@ from unionhub_benefits_mall.models import BenefitsMallAudience, BenefitsMallOffe
 def _visible(viewer: eligibility.Viewer | None) -> set[int]:
     s = db.session()
     return set(s.scalars(select(BenefitsMallOffer.id)
-                         .where(eligibility.offer_clause(viewer, date.today()))))
+                         .where(eligibility.offer_clause(viewer, beijing_today()))))
 
 
 def test_org_and_group_audience(mall):
@@ -33,8 +32,9 @@ def test_org_and_group_audience(mall):
         assert offer_id in _visible(v1)
         assert offer_id not in _visible(v2) and offer_id not in _visible(None)
         offer = s.get(BenefitsMallOffer, offer_id)
-        assert eligibility.refusal(s, v2, offer, date.today()) == "该优惠仅面向指定工会或会员群体"
-        assert eligibility.refusal(s, v1, offer, date.today()) is None
+        refused = eligibility.refusal(s, v2, offer, beijing_today())
+        assert refused == "该优惠仅面向指定工会或会员群体"
+        assert eligibility.refusal(s, v1, offer, beijing_today()) is None
 
         group = create_group(s, "model_worker", "劳动模范")
         s.add(BenefitsMallAudience(owner_kind="offer", owner_id=offer_id, group_id=group.id))
@@ -55,7 +55,7 @@ def test_inactive_member_and_jingka_rule(mall):
         m1.status = MemberStatus.LEFT
         s.flush()
         v = eligibility.Viewer.of(s, m1)
-        assert eligibility.refusal(s, v, offer, date.today()) == "仅限在册会员领取"
+        assert eligibility.refusal(s, v, offer, beijing_today()) == "仅限在册会员领取"
         assert offer.id not in _visible(v)
 
 
@@ -67,7 +67,7 @@ def test_a_channel_is_for_its_owning_unions_subtree_even_without_audience_rows(m
     w = mall.world
     with mall.app.app_context():
         s = db.session()
-        today = date.today()
+        today = beijing_today()
         d1 = w.orgs["d1"]
         channel = BenefitsMallChannel(name="朝阳专区", org_id=d1.id, org_path=d1.path,
                                       valid_from=today - timedelta(days=1),

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from tests.benefits_mall.conftest import Mall
-from tests.helpers import PASSWORD, login, post_form
+from tests.helpers import PASSWORD, beijing_today, login, post_form
 from unionhub import db
 
 ADMIN = "/benefits_mall/admin/points"
@@ -140,7 +140,7 @@ def test_grant_job_refused_writes_nothing(mall: Mall) -> None:
         s = db.session()
         job = jobs.submit("benefits_mall.points_grant", {
             "org_id": mall.world.org_id("d1"), "occasion": "spring_festival", "points": 300,
-            "year": date.today().year, "batch_key": "too-much", "group_ids": []}, session=s)
+            "year": beijing_today().year, "batch_key": "too-much", "group_ids": []}, session=s)
         s.commit()
         job_id = job.id
     from unionhub.jobs.service import run_job
@@ -162,7 +162,7 @@ def _seed_points(mall: Mall) -> None:
             svc.set_rule(s, s.get(Org, mall.world.org_id("city")), occasion, 200, 200, 1000)
         for org, occasion, points in (("d1", "spring_festival", 100), ("city", "mid_autumn", 50)):
             svc.grant(s, org=s.get(Org, mall.world.org_id(org)), member_ids=None,
-                      occasion=occasion, points=points, year=date.today().year,
+                      occasion=occasion, points=points, year=beijing_today().year,
                       account_id=None, batch_key=f"{org}-{occasion}")
         svc.spend(s, mall.world.people["m1"].member_id, 30, batch_key="spend-1")
         s.commit()
@@ -215,7 +215,7 @@ def test_expire_job_runs_on_beat(mall: Mall) -> None:
         reg = jobs.registry()
         assert reg.beat["benefits_mall.points_expire"][1].every == 86400
         assert reg.beat["benefits_mall.bookings_expire"][1].every == 300
-    later = (date.today() + timedelta(days=400)).isoformat()
+    later = (beijing_today() + timedelta(days=400)).isoformat()
     with mall.app.test_request_context():
         s = db.session()
         job = jobs.submit("benefits_mall.points_expire", {"today": later}, session=s)

@@ -6,14 +6,14 @@ confirmation racing the expiry job, end with exactly one winner."""
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.benefits_mall.conftest import Mall
-from tests.helpers import add_member
+from tests.helpers import add_member, beijing_today
 from tests.integration.test_pg_identity import race
 from unionhub import db
 from unionhub.identity.models import Member
@@ -41,7 +41,7 @@ def _book(mall: Mall, member_id: int, **kw: Any) -> Any:
     member = s.get(Member, member_id)
     assert member is not None
     return _service().book(s, member, mall.service_offer_id,
-                           service_date=date.today() + timedelta(days=3),
+                           service_date=beijing_today() + timedelta(days=3),
                            store_id=mall.store_ids[0], people=1,
                            contact_phone="13800138000", note="", **kw)
 
@@ -200,8 +200,8 @@ def _channel(mall: Mall, **kw: Any) -> int:
         city = mall.world.orgs["city"]
         values: dict[str, Any] = dict(
             name="职工健康月", org_id=city.id, org_path=city.path,
-            valid_from=date.today() - timedelta(days=1),
-            valid_until=date.today() + timedelta(days=30), total_quota=None,
+            valid_from=beijing_today() - timedelta(days=1),
+            valid_until=beijing_today() + timedelta(days=30), total_quota=None,
             per_member_quota=None, per_member_period="month", requires_jingka=False)
         values.update(kw)
         channel = BenefitsMallChannel(**values)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import sessionmaker
 
 from tests.benefits_mall.conftest import Mall
+from tests.helpers import beijing_today
 from tests.integration.test_pg_identity import race
 from unionhub import db
 from unionhub.db import make_engine
@@ -143,7 +144,6 @@ def test_points_priced_claims_of_one_member_at_once_never_deadlock(pg_database_u
     """Each claim inserts rows referencing the member (quota use, coupon) before its points
     spend locks the member: with ``FOR UPDATE`` two such claims deadlocked. 6 claims of a
     30-point coupon on a 100-point balance: exactly 3 succeed, 10 points are left."""
-    from datetime import date
 
     from unionhub.orgs.models import Org
     from unionhub_benefits_mall.points import service as points
@@ -156,7 +156,7 @@ def test_points_priced_claims_of_one_member_at_once_never_deadlock(pg_database_u
         city = s.get(Org, mall.world.orgs["city"].id)
         points.set_rule(s, city, "spring_festival", 100, 100, 100)
         points.grant(s, org=city, member_ids=[member_id], occasion="spring_festival", points=100,
-                     year=date.today().year, account_id=None, batch_key="race")
+                     year=beijing_today().year, account_id=None, batch_key="race")
         s.commit()
 
     def work() -> None:

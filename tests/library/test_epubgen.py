@@ -11,7 +11,8 @@ import pytest
 from lxml import etree
 
 from unionhub_library import epub
-from unionhub_library.epubgen import cjk_font_path, isbn13, make_cover_png, make_epub
+from unionhub_library.epubgen import isbn13, make_cover_png, make_epub
+from unionhub_library.fonts import cjk_font_path
 
 XH = "{http://www.w3.org/1999/xhtml}"
 CHAPTERS = [

@@ -78,7 +78,7 @@ def test_cjk_font_is_found_here() -> None:
     """This machine has a Chinese font (the captions are drawn with it, not as boxes)."""
     import shutil
 
-    from unionhub_library.museum.demo_art import cjk_font_path, font
+    from unionhub_library.fonts import cjk_font_path, font
 
     if shutil.which("fc-list") is None:
         return

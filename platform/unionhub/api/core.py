@@ -86,7 +86,8 @@ class Operation:
     errors: Sequence[int] = ()
 
 
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
+def int_arg(name: str, default: int, low: int, high: int) -> int:
+    """A bounded integer query argument (``default`` when absent); a 400 naming it otherwise."""
     raw = request.args.get(name)
     if raw is None:
         return default
@@ -101,7 +102,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 
 
 def page_args() -> tuple[int, int]:
-    return _int_arg("page", 1, 1, MAX_PAGE), _int_arg("per_page", 20, 1, MAX_PER_PAGE)
+    return int_arg("page", 1, 1, MAX_PAGE), int_arg("per_page", 20, 1, MAX_PER_PAGE)
 
 
 def paginate(stmt: Select[Any], to_item: Callable[[Any], Any]) -> dict[str, Any]:

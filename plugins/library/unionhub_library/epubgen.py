@@ -22,16 +22,14 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import io
-import shutil
-import subprocess
 import uuid
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
+
+from .fonts import font as _font
 
 __all__ = ["isbn13", "make_cover_png", "make_epub"]
 
@@ -278,48 +276,6 @@ def make_epub(title: str, authors: Sequence[str], chapters: Sequence[tuple[str, 
 
 #: Punctuation that must not begin a line (it stays at the end of the previous one).
 NO_LINE_START = frozenset("，。、：；！？）》」』”’…,.:;!?)")
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/System/Library/Fonts/PingFang.ttc",
-    "C:/Windows/Fonts/msyh.ttc",
-)
-
-
-@lru_cache(maxsize=1)
-def cjk_font_path() -> str | None:
-    """A font file with Chinese glyphs on this machine (``fc-list :lang=zh`` first, then a
-    few usual places), or None."""
-    fc_list = shutil.which("fc-list")
-    if fc_list:
-        try:
-            out = subprocess.run([fc_list, ":lang=zh", "file"], capture_output=True, text=True,
-                                 timeout=5, check=False).stdout
-        except (OSError, subprocess.SubprocessError):
-            out = ""
-        files = sorted({line.split(":", 1)[0].strip() for line in out.splitlines()})
-        usable = [f for f in files if f.lower().endswith((".ttf", ".ttc", ".otf"))
-                  and Path(f).is_file()]
-        if usable:
-            return next((f for f in FONT_CANDIDATES if f in usable), usable[0])
-    return next((p for p in FONT_CANDIDATES if Path(p).is_file()), None)
-
-
-@lru_cache(maxsize=32)
-def _font(size: int) -> Any:
-    from PIL import ImageFont
-
-    path = cjk_font_path()
-    if path:
-        try:
-            return ImageFont.truetype(path, size)
-        except OSError:
-            pass
-    return ImageFont.load_default(size=size)
-
-
 def _advance(font: Any, char: str) -> float:
     """The width of one character in ``font`` (cached: a cover measures the same few)."""
     key = (getattr(font, "path", None), getattr(font, "size", None))

@@ -15,6 +15,7 @@ from werkzeug.routing import BuildError
 from unionhub import db
 from unionhub.access.service import can
 from unionhub.money import fmt
+from unionhub.web import id_arg
 from unionhub.web.pagination import paginate
 
 from .. import eligibility
@@ -72,11 +73,6 @@ def page_context() -> dict[str, Any]:
             "money": money_text, "offer_tags": tags}
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) <= 9 else None
-
-
 # -- member pages ------------------------------------------------------------------------------
 
 
@@ -110,7 +106,7 @@ def _channel(viewer: eligibility.Viewer | None, on: date) -> BenefitsMallChannel
     otherwise it is ignored (its name is not shown, nor its id sent with the claim)."""
     from ..channels.service import open_channel
 
-    channel_id = _int_arg("channel")
+    channel_id = id_arg(request.args.get("channel"))
     return open_channel(db.session(), viewer, channel_id, on) if channel_id else None
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from unionhub import db
 from unionhub.api import ApiError, Page, QueryParam, operation
+from unionhub.api.core import int_arg
 from unionhub.search.service import get_service
 
 from ..models import LibraryAuthor, LibraryBook, LibraryCategory
@@ -91,22 +92,8 @@ LIST_PARAMS = (
 )
 
 
-def _int_arg(name: str, default: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, "bad_parameter", f"{name} 应为整数", {name: "应为整数"}) from None
-    if not 1 <= value <= high:
-        raise ApiError(400, "bad_parameter", f"{name} 应在 1 到 {high} 之间",
-                       {name: f"应在 1 到 {high} 之间"})
-    return value
-
-
 def _page_args(max_page: int = queries.MAX_PAGE) -> tuple[int, int]:
-    return _int_arg("page", 1, max_page), _int_arg("per_page", 20, MAX_PER_PAGE)
+    return int_arg("page", 1, 1, max_page), int_arg("per_page", 20, 1, MAX_PER_PAGE)
 
 
 def _book_out(book: LibraryBook, categories: dict[int, LibraryCategory]) -> LibraryBookOut:

@@ -53,10 +53,6 @@ def _checked_form() -> None:
         abort(400)
 
 
-def _int_arg(name: str) -> int | None:
-    return id_arg(request.args.get(name))
-
-
 def _book_or_404(book_id: int) -> LibraryBook:
     book = queries.scoped_book(db.session(), current_user, book_id)
     if book is None:
@@ -104,7 +100,7 @@ def admin_books() -> Any:
     state = request.args.get("state", "")
     licence = request.args.get("licence", "")
     fmt = request.args.get("format", "")
-    category_id = _int_arg("category")
+    category_id = id_arg(request.args.get("category"))
     page = paginate(queries.list_books(current_user, q=q, category_id=category_id,
                                        state=state, licence=licence, fmt=fmt))
     return render_template(

@@ -2,9 +2,9 @@
 with sun rays, sepia "old photographs" of factories and locomotives, portraits in an oval
 frame, a newspaper page, a medal, a union service card — each with its Chinese caption.
 
-The captions need a CJK font: the first one ``fc-list :lang=zh`` names, else a few usual
-paths; without one, Pillow's default font is used (the captions then show as boxes, the
-pictures stay). Every picture takes a few tens of milliseconds.
+The captions need a CJK font (:mod:`unionhub_library.fonts`); without one, Pillow's default
+font is used (the captions then show as boxes, the pictures stay). Every picture takes a few
+tens of milliseconds.
 """
 
 from __future__ import annotations
@@ -12,68 +12,21 @@ from __future__ import annotations
 import io
 import math
 import random
-import shutil
-import subprocess
 import sys
 import wave
 from array import array
-from functools import lru_cache
-from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter
+
+from ..fonts import font
 
 Color = tuple[int, int, int]
-FontT = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 RED: Color = (190, 22, 30)
 DARK_RED: Color = (110, 10, 16)
 GOLD: Color = (245, 196, 82)
 CREAM: Color = (246, 236, 214)
 SEPIA_DARK: Color = (62, 44, 30)
-FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "/System/Library/Fonts",
-             "C:/Windows/Fonts")
-FONT_HINTS = ("wqy", "noto", "sourcehan", "droidsansfallback", "simhei", "msyh", "pingfang",
-              "arphic", "uming", "ukai")
-
-
-@lru_cache(maxsize=1)
-def cjk_font_path() -> str | None:
-    """A font file with Chinese glyphs, or None."""
-    if shutil.which("fc-list"):
-        try:
-            out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True,
-                                 text=True, timeout=10, check=False).stdout
-        except (OSError, subprocess.SubprocessError):
-            out = ""
-        for line in sorted(out.splitlines()):
-            path = line.split(":", 1)[0].strip()
-            if path.lower().endswith((".ttf", ".ttc", ".otf")) and Path(path).is_file():
-                return path
-    for root in FONT_DIRS:
-        base = Path(root)
-        if not base.is_dir():
-            continue
-        for path in sorted(base.rglob("*")):
-            name = path.name.lower()
-            if name.endswith((".ttf", ".ttc", ".otf")) and any(h in name for h in FONT_HINTS):
-                return str(path)
-    return None
-
-
-@lru_cache(maxsize=32)
-def font(size: int) -> FontT:
-    path = cjk_font_path()
-    if path:
-        try:
-            return ImageFont.truetype(path, size)
-        except OSError:
-            pass
-    try:
-        return ImageFont.load_default(size)
-    except TypeError:  # Pillow without FreeType
-        return ImageFont.load_default()
-
-
 def _gradient(size: tuple[int, int], top: Color, bottom: Color) -> Image.Image:
     column = Image.new("RGB", (1, 256))
     for y in range(256):

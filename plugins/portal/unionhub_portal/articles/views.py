@@ -27,6 +27,7 @@ from werkzeug.datastructures import MultiDict
 from unionhub import db
 from unionhub.access.service import require
 from unionhub.i18n import _
+from unionhub.web import id_arg
 from unionhub.web.pagination import paginate
 from unionhub.web.richtext import ARTICLE, clean_typed, render
 
@@ -75,17 +76,12 @@ def page_context() -> dict[str, Any]:
 # -- lists ---------------------------------------------------------------------------------
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) <= 9 else None
-
-
 @bp.route("/admin/articles")
 @login_required
 def admin_articles() -> Any:
     require(EDIT)
     s = db.session()
-    section_id = _int_arg("section")
+    section_id = id_arg(request.args.get("section"))
     state = request.args.get("state", "")
     state = state if state in service.STATE_LABELS else ""
     q = request.args.get("q", "").strip()[:100]
@@ -103,7 +99,7 @@ def admin_articles() -> Any:
 def admin_articles_pending() -> Any:
     require(EDIT)
     s = db.session()
-    section_id = _int_arg("section")
+    section_id = id_arg(request.args.get("section"))
     page = paginate(service.list_articles(current_user, section_id=section_id,
                                           state=ArticleState.PENDING))
     return render_template("portal/articles/pending.html", page=page, section_id=section_id,
@@ -144,7 +140,7 @@ def admin_article_new() -> Any:
     s = db.session()
     if request.method == "GET":
         orgs = service.org_choices(s, current_user)
-        section = _int_arg("section")
+        section = id_arg(request.args.get("section"))
         return _form_page(None, {"platforms": list(PLATFORMS),
                                  "owner_org_id": str(orgs[0].id) if orgs else "",
                                  "section_id": str(section) if section else ""}, {})
@@ -258,8 +254,8 @@ def admin_article_revisions(article_id: int) -> Any:
     article = _article_or_404(article_id)
     revs = service.revisions(s, article.id)
     numbers = [r.number for r in revs]
-    new_n = _int_arg("b") or (numbers[0] if numbers else None)
-    old_n = _int_arg("a") or (new_n - 1 if new_n and new_n - 1 in numbers else None)
+    new_n = id_arg(request.args.get("b")) or (numbers[0] if numbers else None)
+    old_n = id_arg(request.args.get("a")) or (new_n - 1 if new_n and new_n - 1 in numbers else None)
     compared = None
     if old_n is not None and new_n is not None:
         old, new = service.revision(s, article.id, old_n), service.revision(s, article.id, new_n)

@@ -20,6 +20,7 @@ from unionhub import db
 from unionhub.access.service import can, require
 from unionhub.db import utcnow
 from unionhub.i18n import _
+from unionhub.web import id_arg
 from unionhub.web.pagination import paginate
 
 from ..web import bp
@@ -34,11 +35,6 @@ def common() -> dict[str, Any]:
     return {"categories": service.CATEGORIES, "state_labels": service.STATE_LABELS,
             "event_labels": service.EVENT_LABELS, "rating_labels": service.RATING_LABELS,
             "public_asker": service.public_asker, "category_label": service.category_label}
-
-
-def _int_arg(raw: str | None) -> int | None:
-    text = (raw or "").strip()
-    return int(text) if text.isdigit() and len(text) <= 9 else None
 
 
 def _filters() -> tuple[str | None, str]:
@@ -85,7 +81,7 @@ def ask_page(template: str, channel: str, done_endpoint: str, **extra: Any) -> A
                   "subject": request.form.get("subject", ""),
                   "body": request.form.get("body", ""),
                   "anonymous": request.form.get("anonymous") == "1",
-                  "org_id": _int_arg(request.form.get("org_id"))}
+                  "org_id": id_arg(request.form.get("org_id"))}
         try:
             question = service.ask(s, current_user, category=values["category"],
                                    subject=values["subject"], body=values["body"],
@@ -270,7 +266,7 @@ def hotline_assign(question_id: int) -> Any:
               "assign_note": request.form.get("note", "")}
     s = db.session()
     try:
-        event = service.assign(s, question, _int_arg(values["assignee_id"]), current_user,
+        event = service.assign(s, question, id_arg(values["assignee_id"]), current_user,
                                note=values["assign_note"])
     except service.HotlineError as exc:
         return _refused(question_id, exc, values)
