@@ -156,6 +156,27 @@ def test_no_double_borrow_and_the_per_reader_limit(library: Library) -> None:
         assert [check_copies(i) for i in ids] == [0, 1, 1]
 
 
+def test_overdue_loans_end_when_the_reader_borrows_before_the_sweep(library: Library) -> None:
+    """A loan past its due time no longer counts as held or towards the limit, even before
+    the job has run: the reader may borrow the same title again, and another one."""
+    with library.app.app_context():
+        set_limit(1)
+        ids = [lent_book(library, copies=1, title=f"逾期{i}", loan_days=14) for i in range(2)]
+        t0 = utcnow()
+        borrow("m1", library, ids[0], now=t0)
+        later = t0 + timedelta(days=15)
+        borrow("m1", library, ids[1], now=later)  # the limit of 1 is free again
+        assert [check_copies(i) for i in ids] == [0, 1]
+        s = db.session()
+        states = s.scalars(select(LibraryLoan.state).where(LibraryLoan.book_id == ids[0]))
+        assert list(states) == [LoanState.EXPIRED]
+        service.return_loan(s, account("m1", library),
+                            service.loan_of(s, account("m1", library).id, ids[1]), now=later)
+        s.commit()
+        borrow("m1", library, ids[0], now=later)  # the overdue title may be borrowed again
+        assert [check_copies(i) for i in ids] == [1, 0]
+
+
 def test_copies_are_never_exceeded(library: Library) -> None:
     with library.app.app_context():
         bid = lent_book(library, copies=1)

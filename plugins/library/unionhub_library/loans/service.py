@@ -313,6 +313,10 @@ def borrow(session: Session, account: Any, book: LibraryBook, *,
     now = now or utcnow()
     _check_reader(account)
     _check_lent(account, book)
+    # The reader's loans past their due time are over (access already treats them so): end
+    # them now rather than at the next sweep, so they count neither as held nor to the limit.
+    for book_id in sorted(expire_loans(session, now=now, account_id=account.id)):
+        serve_queue(session, book_id, now=now)
     if loan_of(session, account.id, book.id) is not None:
         raise LoanError(_("您已借阅《%(title)s》", title=book.title))
     limit = loans_limit()
@@ -398,14 +402,16 @@ def renew(session: Session, account: Any, loan: LibraryLoan, *,
     return loan
 
 
-def expire_loans(session: Session, *, now: datetime | None = None) -> Counter[int]:
+def expire_loans(session: Session, *, now: datetime | None = None,
+                 account_id: int | None = None) -> Counter[int]:
     """Automatic return at ``due_at``: active loans past due become ``expired`` and their
     copies are given back; returns {book id: loans expired}. Set-based and safe with two
-    runs at once (see :func:`lapse_holds`)."""
+    runs at once (see :func:`lapse_holds`). ``account_id``: only that reader's loans."""
     now = now or utcnow()
     expired: Counter[int] = Counter()
+    mine = (L.account_id == account_id,) if account_id is not None else ()
     while True:
-        pick = (select(L.id).where(L.state == LoanState.ACTIVE, L.due_at <= now)
+        pick = (select(L.id).where(L.state == LoanState.ACTIVE, L.due_at <= now, *mine)
                 .order_by(L.id).limit(SWEEP_BATCH).with_for_update(skip_locked=True))
         books = list(session.execute(
             update(L).where(L.id.in_(pick.scalar_subquery()), L.state == LoanState.ACTIVE)
