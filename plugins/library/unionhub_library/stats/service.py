@@ -18,7 +18,7 @@ reader moved between unions during the period.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, distinct, func, select
@@ -32,9 +32,9 @@ from unionhub.i18n import _
 from unionhub.orgs.models import Org
 
 from ..models import LibraryBook, LibraryLoan, LibraryRead
+from ..reader.service import CHINA
 
 PERMISSION = "library.stats.view"
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 #: The longest period one page may cover.
 MAX_MONTHS = 36
 TOP_TITLES = 10
