@@ -16,12 +16,9 @@ those of a plugin disabled at run time are skipped.
 from __future__ import annotations
 
 import re
-from typing import Any
-
-from flask import current_app
 
 from unionhub.contrib import ApprovalDecision, ApprovalRequest
-from unionhub.plugins.registry import CORE
+from unionhub.plugins.calls import enabled_impls as _impls
 
 START = "unionhub_approval_start"
 DECIDED = "unionhub_approval_decided"
@@ -31,21 +28,6 @@ KIND_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$")
 
 class ApprovalError(ValueError):
     """A malformed request or decision, or an engine that answered out of contract."""
-
-
-def _impls(hook: str) -> list[Any]:
-    """The hook's implementations of enabled plugins, in load order (implementations the
-    registry does not know of — registered directly on the plugin manager — come last, by
-    name)."""
-    uh = current_app.extensions["unionhub"]
-    order = {name: i for i, name in enumerate((CORE, *uh.loaded))}
-    found = []
-    for impl in getattr(uh.pm.hook, hook).get_hookimpls():
-        name = impl.plugin_name
-        if name in uh.loaded and not uh.state.enabled(name):
-            continue
-        found.append(impl)
-    return sorted(found, key=lambda i: (order.get(i.plugin_name, len(order)), i.plugin_name))
 
 
 def _check_kind(kind: str) -> None:

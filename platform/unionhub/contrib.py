@@ -67,6 +67,8 @@ class NavItem:
     permission: str | None = None
     priority: int = 100
     visible: Callable[[], bool] | None = None
+    #: Called per request for a count shown next to the label (a to-do count); 0/None: none.
+    badge: Callable[[], int | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -208,3 +210,65 @@ class ApprovalDecision:
     approved: bool
     by_id: int | None = None
     opinion: str = ""
+
+
+@dataclass(frozen=True)
+class MemberChanges:
+    """What an applied member/Jingka import changed (``unionhub_members_changed``).
+
+    ``new``, ``left`` and ``cards_replaced`` are SELECTs of member ids (one column), valid only
+    during the hook call: they read the import's staged rows inside its still-open
+    transaction. ``left`` are members active before the import who left or transferred out;
+    ``cards_replaced`` existing members whose card was replaced by a new number. ``params``
+    are the import's own parameters (an OA data-exchange run puts its run id there).
+    ``session`` is the import's session: write through it (the import may run outside any
+    request, and on SQLite another session would wait for the import's write lock)."""
+
+    session: Any
+    import_id: int
+    owner_id: int | None
+    new: Any
+    left: Any
+    cards_replaced: Any
+    counts: Mapping[str, int] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChangeReaction:
+    """What a plugin did about a member import (shown on the import's and the run's result):
+    ``counts`` by key, labelled by ``count_labels``."""
+
+    label: str
+    counts: Mapping[str, int]
+    count_labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AccountingLine:
+    """One unit's figures for one item (a mutual-aid program) in a plan year
+    (``unionhub_accounting_lines``). Money in 元 as ``Decimal`` with 2 places: ``due`` is what
+    the unit's enrolments cost, ``billed`` what its fee statement asks, ``received`` what was
+    recorded as paid."""
+
+    unit_org_id: int
+    item: str
+    item_label: str
+    headcount: int
+    shares: int
+    due: Any
+    billed: Any
+    received: Any
+
+
+@dataclass(frozen=True)
+class AudienceSource:
+    """A way to choose members for a notification campaign (``unionhub_audiences``); the core
+    namespaces ``key`` as ``<plugin>.<key>``. ``choices(session)`` lists the values an officer
+    picks from as ``(value, label)``; ``members(session, value)`` returns a SELECT of member
+    ids for one value (the caller narrows it to the officer's org subtree)."""
+
+    key: str
+    label: str
+    choices: Callable[..., Sequence[tuple[str, str]]]
+    members: Callable[..., Any]

@@ -17,13 +17,17 @@ if TYPE_CHECKING:
     from flask import Flask
 
     from unionhub.contrib import (
+        AccountingLine,
         ApprovalDecision,
         ApprovalRequest,
+        AudienceSource,
         BlueprintSpec,
+        ChangeReaction,
         CliGroup,
         DashboardWidget,
         DatabaseSpec,
         DemoSeeder,
+        MemberChanges,
         NavItem,
         Permission,
         ProfilePanel,
@@ -206,3 +210,32 @@ def unionhub_approval_decided(decision: ApprovalDecision) -> None:
     idempotent (a decision delivered twice, or for a subject no longer waiting under
     ``decision.ref``, changes nothing). Runs in the caller's transaction: write, do not
     commit."""
+
+
+# --- member data exchange, accounting, audiences ---------------------------------------------
+# Called through ``unionhub.exchange`` (in the plugins' load order, disabled plugins skipped).
+
+
+@hookspec
+def unionhub_members_changed(changes: MemberChanges) -> ChangeReaction | None:
+    """Called when a member/Jingka import is applied, inside its transaction, after the
+    members and cards are written and before its staged rows are dropped. ``changes``
+    (``unionhub.contrib.MemberChanges``) gives SELECTs of the new, left and card-replaced
+    members' ids; ``changes.session`` is the import's session — write through it, set-based,
+    and do not commit. Return a ``unionhub.contrib.ChangeReaction`` describing what was done,
+    or ``None``. An exception rolls the whole import back."""
+
+
+@hookspec
+def unionhub_accounting_lines(plan_year: int) -> Sequence[AccountingLine]:
+    """Return this plugin's figures for ``plan_year`` per unit and item
+    (``unionhub.contrib.AccountingLine``): headcount, shares, amounts due, billed and received.
+    Computed set-based (one GROUP BY, not per member); the accounting service rolls units up
+    the org hierarchy. Read-only."""
+
+
+@hookspec
+def unionhub_audiences() -> Sequence[AudienceSource]:
+    """Return ways to choose members for a notification campaign
+    (``unionhub.contrib.AudienceSource``), such as "members covered by a mutual-aid program".
+    Listed through ``unionhub.exchange.audience_sources()``."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import inspect, select
 
@@ -58,8 +60,10 @@ def test_enabled_plugin_contributes_everything(make_app, world):
     assert "你好!" in body and "footer-from-slot" in body
     me = client.get("/me").get_data(as_text=True)
     assert f"sample-panel:{world.people['m1'].account_id}" in me  # profile panel
+    assert 'class="badge"' not in body  # no notes yet: no count next to the menu item
     r = post_form(client, "/sample/", {"text": "第一条"})
     assert r.status_code == 200 and "第一条" in r.get_data(as_text=True)
+    assert re.search(r'示例笔记 <span class="badge"[^>]*>1</span>', r.get_data(as_text=True))
     assert client.get("/api/v1/sample/ping").get_json() == {"ok": True}
 
     officer = app.test_client()

@@ -33,7 +33,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from unionhub import exchange
 from unionhub.audit.models import AuditLog
+from unionhub.contrib import MemberChanges
 from unionhub.db import Base, utcnow
 from unionhub.identity.models import Account, CardStatus, JingkaCard, Member, MemberStatus
 from unionhub.identity.numbers import (
@@ -84,6 +86,8 @@ stage = Table(
     Column("member_id", Integer),
     Column("is_new", Boolean),
     Column("new_card", Boolean),
+    #: An active member whom this file marks left or transferred (set with the flags above).
+    Column("was_active", Boolean),
 )
 
 _ciphers: dict[tuple[bytes, bytes], FieldCipher] = {}
@@ -251,7 +255,7 @@ def _classify(ctx: ImportContext) -> dict[str, int]:
     }
 
 
-def apply(ctx: ImportContext) -> dict[str, int]:
+def apply(ctx: ImportContext) -> dict[str, Any]:
     s = ctx.session
     assert s is not None
     st = ctx.stage
@@ -342,9 +346,16 @@ def apply(ctx: ImportContext) -> dict[str, int]:
     ctx.progress(5, 6, "审计记录", force=True)
     _audit(ctx, "card.replace", and_(mine, st.c.new_card, not_(st.c.is_new)))
     _audit(ctx, "member.update", and_(mine, not_(st.c.is_new), st.c.status != "active"))
-    ctx.progress(6, 6, "完成", force=True)
-    return {"created": created, "updated": updated, "cards_replaced": retired,
-            "card_status": card_status}
+    counts = {"created": created, "updated": updated, "cards_replaced": retired,
+              "card_status": card_status}
+    ctx.progress(6, 6, "通知各业务模块", force=True)
+    reactions = exchange.members_changed(ctx.app, MemberChanges(
+        s, ctx.batch_id, ctx.owner_id,
+        new=select(st.c.member_id).where(mine, st.c.is_new),
+        left=select(st.c.member_id).where(mine, st.c.was_active),
+        cards_replaced=select(st.c.member_id).where(mine, st.c.new_card, not_(st.c.is_new)),
+        counts=counts, params=ctx.params))
+    return {**counts, "reactions": reactions} if reactions else counts
 
 
 #: Above this many new or changed members, rebuild their search documents in one job
@@ -385,8 +396,10 @@ def _flag_and_assign_ids(ctx: ImportContext) -> None:
     else:
         base = s.scalar(select(func.coalesce(func.max(Member.id), 0))) or 0
         next_id = st.c.line + base
+    leaving = exists().where(Member.id == st.c.member_id, Member.status == MemberStatus.ACTIVE)
     s.execute(update(st).where(ctx.staged()).values(
         is_new=new, new_card=_new_card(st),
+        was_active=case((st.c.status != MemberStatus.ACTIVE, leaving), else_=False),
         member_id=case((new, next_id), else_=st.c.member_id)))
 
 

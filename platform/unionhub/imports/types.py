@@ -44,7 +44,7 @@ class ImportHandler:
     validate: Callable[[Mapping[str, Any], Mapping[str, str]], tuple[Any, ...]]
     stage: Table
     review: Callable[[ImportContext], tuple[dict[str, int], list[tuple[int, str, str]]]]
-    apply: Callable[[ImportContext], dict[str, int]]
+    apply: Callable[[ImportContext], dict[str, Any]]
     optional: Sequence[str] = ()
     prepare: Callable[[ImportContext], None] | None = None
     description: str = ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
@@ -108,13 +109,22 @@ def _choice(nt: NotificationType, channel: str, member_col: Any) -> ColumnElemen
 
 
 def send(session: Session, type_key: str, members: Audience, context: Mapping[str, Any],
-         batch_key: str, *, created_by: int | None = None, dispatch: bool = True
-         ) -> NotifyBatch:
+         batch_key: str, *, created_by: int | None = None, dispatch: bool = True,
+         channels: Sequence[str] | None = None) -> NotifyBatch:
     """Queue notification ``type_key`` for ``members`` (ids, or a select of member ids) in
     ``session``'s transaction; nothing is sent before it commits. ``batch_key`` is the
-    idempotency key: the same (type, batch_key) never reaches a member twice per channel."""
+    idempotency key: the same (type, batch_key) never reaches a member twice per channel.
+
+    ``channels`` (a subset of the type's allowed channels) replaces the type's default
+    channels for this batch — an officer's campaign picks them; a member who switched a
+    channel off for this type still does not get it there."""
     reg = registry()
     nt = reg.type(type_key)
+    if channels is not None:
+        unknown = set(channels) - set(nt.allowed_channels)
+        if unknown:
+            raise NotifyError(f"type {nt.key}: channels {sorted(unknown)} are not allowed")
+        nt = replace(nt, default_channels=tuple(channels))
     batch = _batch(session, nt, batch_key, context, created_by)
     message = Message.from_json(batch.message)
     now = literal(clock.now(), UTCDateTime())
@@ -131,6 +141,8 @@ def send(session: Session, type_key: str, members: Audience, context: Mapping[st
         ).on_conflict_do_nothing(index_elements=["batch_id", "member_id"])
         session.execute(inbox)
         for channel in nt.allowed_channels:
+            if channels is not None and channel not in channels:
+                continue
             cond = _choice(nt, channel, member_col)
             if cond is None:
                 continue

@@ -7,14 +7,18 @@ from collections.abc import Sequence
 
 from unionhub import hookimpl
 from unionhub.contrib import (
+    AccountingLine,
     ApprovalDecision,
     ApprovalRequest,
+    AudienceSource,
     BlueprintSpec,
+    ChangeReaction,
     CliGroup,
     DashboardWidget,
     DatabaseSpec,
     DemoSeeder,
     Manifest,
+    MemberChanges,
     NavItem,
     Permission,
     ProfilePanel,
@@ -75,7 +79,22 @@ def unionhub_roles() -> Sequence[RoleGrantDefault]:
 
 @hookimpl
 def unionhub_nav_items() -> Sequence[NavItem]:
-    return [NavItem("main", "notes", "示例笔记", "sample.index", icon="📝", priority=50)]
+    return [NavItem("main", "notes", "示例笔记", "sample.index", icon="📝", priority=50,
+                    badge=_my_notes)]
+
+
+def _my_notes() -> int | None:
+    """The signed-in member's note count, shown next to the menu item."""
+    from flask_login import current_user
+    from sqlalchemy import func, select
+
+    from unionhub import db
+    from unionhub_sample.models import SampleNote
+
+    if not current_user.is_authenticated or current_user.member_id is None:
+        return None
+    return db.session().scalar(select(func.count()).select_from(SampleNote).where(
+        SampleNote.member_id == current_user.member_id))
 
 
 @hookimpl
@@ -220,3 +239,50 @@ def decide(ref: str, approved: bool, by_id: int | None = None, opinion: str = ""
 def unionhub_approval_decided(decision: ApprovalDecision) -> None:
     if decision.kind.startswith("sample."):
         DECISIONS.append(decision)
+
+
+#: What the sample plugin was told about applied member imports (import id → new member ids).
+CHANGES: dict[int, dict[str, list[int]]] = {}
+
+
+@hookimpl
+def unionhub_members_changed(changes: MemberChanges) -> ChangeReaction | None:
+    s = changes.session
+    seen = {kind: sorted(s.scalars(getattr(changes, kind)))
+            for kind in ("new", "left", "cards_replaced")}
+    CHANGES[changes.import_id] = seen
+    if not any(seen.values()):
+        return None
+    return ChangeReaction("示例插件", {k: len(v) for k, v in seen.items()},
+                          {"new": "新会员", "left": "离会", "cards_replaced": "换卡"})
+
+
+@hookimpl
+def unionhub_accounting_lines(plan_year: int) -> Sequence[AccountingLine]:
+    """One line per org with notes: a note costs 1.50 元, the first is paid."""
+    from decimal import Decimal
+
+    from sqlalchemy import func, select
+
+    from unionhub import db
+    from unionhub.identity.models import Member
+    from unionhub_sample.models import SampleNote
+
+    rows = db.session().execute(
+        select(Member.org_id, func.count(SampleNote.id), func.count(func.distinct(Member.id)))
+        .join(Member, Member.id == SampleNote.member_id).group_by(Member.org_id)
+        .order_by(Member.org_id)).all()
+    return [AccountingLine(org_id, "NOTE", f"示例笔记 {plan_year}", people, notes,
+                           Decimal("1.50") * notes, Decimal("1.50") * notes, Decimal("1.50"))
+            for org_id, notes, people in rows]
+
+
+@hookimpl
+def unionhub_audiences() -> Sequence[AudienceSource]:
+    from sqlalchemy import select
+
+    from unionhub_sample.models import SampleNote
+
+    return [AudienceSource(
+        "note_writers", "写过示例笔记的会员", lambda session: [("any", "全部")],
+        lambda session, value: select(SampleNote.member_id).where(SampleNote.text != ""))]
