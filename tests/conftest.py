@@ -188,6 +188,22 @@ def library(make_app: AppFactory) -> Any:
 
 
 @pytest.fixture
+def oa(make_app: AppFactory) -> Any:
+    """The OA plugin enabled on the world (see tests/oa/conftest.py)."""
+    from tests.oa.conftest import build_oa
+
+    return build_oa(make_app)
+
+
+@pytest.fixture
+def oa_ma(make_app: AppFactory) -> Any:
+    """The OA plugin and mutual aid (with its 2025 and 2026 plan years) on the world."""
+    from tests.oa.conftest import build_oa
+
+    return build_oa(make_app, mutualaid=True)
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

@@ -32,7 +32,10 @@ BUSINESS_VALIDATED = {"POST /api/v1/mutualaid/claims",
                       # the standard shelves (想读, 在读, 读过) cannot be renamed: a 422
                       "PATCH /api/v1/library/shelves/{shelf_id}",
                       # the query must hold a searchable word, not only spaces or punctuation
-                      "GET /api/v1/library/search"}
+                      "GET /api/v1/library/search",
+                      # an approval action the engine refuses (no task of yours, the
+                      # request ended, an opinion missing): a 422, a lost race a 409
+                      "POST /api/v1/oa/requests/{request_id}/actions"}
 
 
 def test_api_never_fails(make_app, world):
@@ -41,6 +44,7 @@ def test_api_never_fails(make_app, world):
     make_app.set_plugin("benefits_mall", True)
     make_app.set_plugin("portal", True)
     make_app.set_plugin("library", True)
+    make_app.set_plugin("oa", True)
     app = make_app(LOGIN_MAX_FAILURES=10**6)  # fuzzing signs in wrongly on purpose
     with app.app_context():
         from unionhub import db

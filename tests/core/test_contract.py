@@ -46,7 +46,7 @@ def _templates() -> list[Path]:
 
 def test_every_slot_used_in_a_template_is_declared(make_app):
     # the bundled plugins declare the slots their own templates render
-    for plugin in ("sample", "mutualaid", "benefits_mall", "portal", "library"):
+    for plugin in ("sample", "mutualaid", "benefits_mall", "portal", "library", "oa"):
         make_app.set_plugin(plugin, True)
     app = make_app()
     declared = set(app.extensions["unionhub"].registries.slots)

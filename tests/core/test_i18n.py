@@ -236,6 +236,20 @@ def test_library_labels_in_catalog(library):
     assert not missing, f"add these to unionhub_library i18n JSON and merge: {missing}"
 
 
+def test_oa_labels_in_catalog(oa):
+    """Labels the OA plugin registers, and the states, modes and actions its pages show from
+    data, are translated like the core's."""
+    from unionhub_oa.workflow.definition import MODE_LABELS
+    from unionhub_oa.workflow.models import ACTION_LABELS, REQUEST_STATE_LABELS, TASK_STATE_LABELS
+
+    labels = _plugin_labels(oa.app, "oa")
+    assert all(labels.values()), labels
+    labels["states and actions"] = {*REQUEST_STATE_LABELS.values(), *TASK_STATE_LABELS.values(),
+                                    *ACTION_LABELS.values(), *MODE_LABELS.values()}
+    missing = {kind: sorted(s - MSGIDS) for kind, s in labels.items() if s - MSGIDS}
+    assert not missing, f"add these to unionhub_oa i18n JSON and merge: {missing}"
+
+
 # -- the running app ---------------------------------------------------------------------
 
 

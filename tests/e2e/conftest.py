@@ -129,7 +129,7 @@ def live_server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory
 
     _run(env, "db", "upgrade")
     # the bundled plugins, as scripts/run.sh does
-    for plugin in ("mutualaid", "benefits_mall", "portal", "library"):
+    for plugin in ("mutualaid", "benefits_mall", "portal", "library", "oa"):
         _run(env, "plugins", "enable", plugin)
     out = _run(env, "demo", "--members", "200")
     members = [DemoMember(m["name"], m["card"], m["mobile"], m["id"])

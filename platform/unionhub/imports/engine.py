@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, delete, func, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -224,6 +224,11 @@ def stage(app: Flask, batch_id: int, progress: Callable[..., None]) -> dict[str,
                 pending = []
                 progress(rows, total, f"已校验 {rows} 行")
         _load(db.engine, handler.stage, pending)
+        if db.engine.dialect.name == "postgresql":
+            # Fresh rows have no statistics: without them the planner nests loops over the
+            # staging table (the apply's card-replacement UPDATE went quadratic).
+            with db.engine.begin() as conn:
+                conn.execute(text(f"ANALYZE {handler.stage.name}"))
         progress(rows, total, "正在比对现有数据", force=True)
         with db.factory() as s:
             ctx.session = s

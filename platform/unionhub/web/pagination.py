@@ -10,6 +10,10 @@ from sqlalchemy import Select, func, select
 
 from unionhub import db
 
+#: The largest page number served: a larger ``?page=`` shows this page (empty past the end)
+#: instead of an offset the database integer cannot hold.
+MAX_PAGE = 1_000_000
+
 
 class PageMath:
     """Page arithmetic for anything with ``page``, ``per_page`` and ``total`` (the
@@ -40,12 +44,21 @@ class Page(PageMath):
     total: int
 
 
+def page_arg(raw: str | None) -> int:
+    """``?page=`` as a page number in 1 … :data:`MAX_PAGE` (anything else: 1; too large:
+    the last allowed page). Only ASCII digits: ``int`` refuses ``²`` although ``isdigit``
+    accepts it."""
+    text = (raw or "").strip()
+    if not (text.isascii() and text.isdigit()):
+        return 1
+    if len(text) > len(str(MAX_PAGE)):
+        return MAX_PAGE
+    return min(max(1, int(text)), MAX_PAGE)
+
+
 def paginate(stmt: Select[Any], per_page: int | None = None, scalars: bool = True) -> Page:
     per_page = per_page or int(current_app.config["PAGE_SIZE"])
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = page_arg(request.args.get("page"))
     s = db.session()
     total = s.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = s.execute(stmt.limit(per_page).offset((page - 1) * per_page))

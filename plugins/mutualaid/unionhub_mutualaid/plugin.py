@@ -8,11 +8,16 @@ from typing import Any
 
 from unionhub import hookimpl
 from unionhub.contrib import (
+    AccountingLine,
+    ApprovalDecision,
+    AudienceSource,
     BlueprintSpec,
+    ChangeReaction,
     DashboardWidget,
     DatabaseSpec,
     DemoSeeder,
     Manifest,
+    MemberChanges,
     NavItem,
     Permission,
     ProfilePanel,
@@ -105,6 +110,8 @@ def unionhub_settings() -> Sequence[SettingSpec]:
         SettingSpec("claim_file_max_mb", "理赔材料单个文件上限（MB）", type="int", default=10),
         SettingSpec("wechat_template_claim", "理赔进度微信模板ID", env="UNIONHUB_WX_TPL_CLAIM"),
         SettingSpec("wechat_template_paid", "到账通知微信模板ID", env="UNIONHUB_WX_TPL_PAID"),
+        SettingSpec("signoff_threshold", "代发批次需审批的金额下限（元，0 为不需审批）",
+                    type="decimal", default="500000.00"),
     ]
 
 
@@ -183,3 +190,31 @@ def _seed(session: Any, ctx: Any) -> None:
 @hookimpl
 def unionhub_demo_seeders() -> Sequence[DemoSeeder]:
     return [DemoSeeder("programs", _seed)]
+
+
+@hookimpl
+def unionhub_members_changed(changes: MemberChanges) -> ChangeReaction | None:
+    from .exchange import members_changed
+
+    return members_changed(changes)
+
+
+@hookimpl
+def unionhub_accounting_lines(plan_year: int) -> Sequence[AccountingLine]:
+    from .exchange import accounting_lines
+
+    return accounting_lines(plan_year)
+
+
+@hookimpl
+def unionhub_audiences() -> Sequence[AudienceSource]:
+    from .exchange import audiences
+
+    return audiences()
+
+
+@hookimpl
+def unionhub_approval_decided(decision: ApprovalDecision) -> None:
+    from .payouts.signoff import approval_decided
+
+    approval_decided(decision)

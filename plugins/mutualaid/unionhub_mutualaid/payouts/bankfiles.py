@@ -9,7 +9,8 @@ Layout (DOMAIN "Bank batch payout file")::
 
 Full card and ID numbers exist only while the file is written (decrypted per line, never
 stored or logged). Before anything is written the lines are counted and summed and must equal
-the batch row's header figures; a mismatch refuses the file.
+the batch row's header figures; a mismatch refuses the file. A batch held for sign-off or
+void (sign-off refused) has no bank file.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from unionhub.identity.models import JingkaCard, Member
 from unionhub.identity.service import reveal_card_number, reveal_id_number
 from unionhub.money import money_sum
 
-from .models import MutualaidPayoutBatch, MutualaidPayoutLine
+from .models import SENDABLE, BatchStatus, MutualaidPayoutBatch, MutualaidPayoutLine
 
 HEADER = ("批次号", "总笔数", "总金额")
 COLUMNS = ("序号", "京卡卡号", "姓名", "身份证号", "金额", "摘要", "业务参考号")
@@ -39,6 +40,18 @@ MIMETYPES = {"csv": "text/csv; charset=GBK",
 
 class BankFileError(ValueError):
     """The file cannot be produced (totals do not match, a name not encodable in GBK …)."""
+
+
+def check_sendable(session: Session, batch: MutualaidPayoutBatch) -> None:
+    """Refuse a batch waiting for sign-off or void (its status read again from the database)."""
+    status = session.scalar(select(MutualaidPayoutBatch.status)
+                            .where(MutualaidPayoutBatch.id == batch.id))
+    if status in SENDABLE:
+        return
+    if status == BatchStatus.AWAITING_SIGNOFF:
+        raise BankFileError(f"批次 {batch.batch_no} 正在办公系统审批中（{batch.approval_ref}），"
+                            "审批通过后才能下载代发文件")
+    raise BankFileError(f"批次 {batch.batch_no} 审批未通过，已作废，不能生成代发文件")
 
 
 def check_totals(session: Session, batch: MutualaidPayoutBatch) -> None:
@@ -65,6 +78,7 @@ def _lines(session: Session, batch: MutualaidPayoutBatch
 def rows(session: Session, batch: MutualaidPayoutBatch) -> Iterator[tuple[str, ...]]:
     """The file's rows as text: header, header values, column names, one row per line.
     Amounts are written as exact ``0.00`` text, never floats."""
+    check_sendable(session, batch)
     check_totals(session, batch)
     yield HEADER
     yield (batch.batch_no, str(batch.count), f"{batch.total:.2f}")

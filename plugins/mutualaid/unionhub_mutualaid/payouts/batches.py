@@ -11,6 +11,9 @@ Only the ids returned become lines, so two officers generating at the same momen
 payout in two batches (the second update finds the rows no longer pending). Each line keeps a
 snapshot (card, name, amount, 摘要) and a reference unique for ever; the batch is never edited
 afterwards — a failed line's payout goes into a new batch with a new reference.
+
+A batch whose total reaches ``mutualaid.signoff_threshold`` is handed to an approval engine
+when one is enabled (:mod:`.signoff`) and held (``awaiting_signoff``) until it is signed off.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from unionhub.money import ZERO
 from unionhub.orgs.models import Org
 
 from ..models import MutualaidPayout, PayoutStatus
-from . import payee
+from . import payee, signoff
 from .models import LineStatus, MutualaidPayoutBatch, MutualaidPayoutLine
 
 PERMISSION = "mutualaid.payouts.manage"
@@ -159,6 +162,7 @@ def create_batch(session: Session, *, org_path: str, actor: Any = None,
                  target_id=batch.batch_no, org_path=org_path, actor=actor, session=session,
                  details={"count": batch.count, "total": str(total), "program": program,
                           "set_aside": len(result.set_aside)})
+    signoff.request(session, batch, actor)  # large batches wait for sign-off (or not)
     result.batch = batch
     return result
 

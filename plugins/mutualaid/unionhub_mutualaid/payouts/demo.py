@@ -1,5 +1,6 @@
 """Demo data: one bank batch from the approved claims' payouts, most lines returned paid and a
-couple refused by the bank (payee needed). Runs after the claims demo."""
+couple refused by the bank (payee needed). Runs after the claims demo. A batch held for sign-off
+(an approval engine enabled and the total at or above the threshold) is left waiting."""
 
 from __future__ import annotations
 
@@ -25,12 +26,17 @@ def seed(session: Session, ctx: Any) -> None:
     result = batches.create_batch(session, org_path=root, scope=MutualaidPayout.source == "claim")
     if result.batch is None:
         return
+    lines_out = getattr(ctx, "lines", None)
+    if not result.batch.sendable:  # held for sign-off: no bank file, no return file yet
+        if isinstance(lines_out, list):
+            lines_out.append(f"互助代发批次 {result.batch.batch_no}：待审批"
+                             f"（{result.batch.approval_ref}）")
+        return
     lines = batches.lines_of(session, result.batch)
     failing = {ln.id: FAILURES[i % len(FAILURES)]
                for i, ln in enumerate(lines[-2:] if len(lines) > 4 else [])}
     report = returns.simulate(session, lines, failing)
     session.flush()
-    lines_out = getattr(ctx, "lines", None)
     if isinstance(lines_out, list):
         lines_out.append(f"互助代发批次 {result.batch.batch_no}：{report.paid} 笔到账，"
                          f"{report.failed} 笔待补充收款信息")

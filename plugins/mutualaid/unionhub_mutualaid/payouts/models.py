@@ -5,6 +5,11 @@ A batch and its lines are written once when the batch is generated; afterwards o
 bank's result columns of a line (``status``, ``bank_serial``, ``failure``, ``processed_at``)
 and the batch's ``status`` change — a sent batch is never edited, failed payouts go into a
 new batch with a new reference.
+
+A batch whose total reaches ``mutualaid.signoff_threshold`` is held (``awaiting_signoff``,
+with the approval engine's ``approval_ref``) until it is signed off: approved, it becomes
+``generated``; rejected, it is void for ever (``rejected``, its lines ``void``, its payouts
+pending again for a later batch) — see :mod:`.signoff`.
 """
 
 from __future__ import annotations
@@ -25,18 +30,25 @@ from ..models import MutualaidPayout
 
 
 class BatchStatus(StrEnum):
+    AWAITING_SIGNOFF = "awaiting_signoff"  # held until the approval engine decides
     GENERATED = "generated"  # bank file produced, waiting for the return file
     RETURNED = "returned"  # every line has the bank's result
+    REJECTED = "rejected"  # sign-off refused: void, never sent, its payouts re-queued
 
 
 class LineStatus(StrEnum):
     SENT = "sent"
     PAID = "paid"
     FAILED = "failed"
+    VOID = "void"  # its batch's sign-off was refused: never sent, never paid
 
 
-BATCH_STATUS_LABELS = {"generated": "已生成，待回盘", "returned": "已回盘"}
-LINE_STATUS_LABELS = {"sent": "已发送", "paid": "成功", "failed": "失败"}
+#: the batches whose bank file may be produced and whose lines take a return file's results
+SENDABLE = (BatchStatus.GENERATED, BatchStatus.RETURNED)
+
+BATCH_STATUS_LABELS = {"awaiting_signoff": "待审批", "generated": "已生成，待回盘",
+                       "returned": "已回盘", "rejected": "审批未通过"}
+LINE_STATUS_LABELS = {"sent": "已发送", "paid": "成功", "failed": "失败", "void": "已作废"}
 
 
 class MutualaidPayoutBatch(Base):
@@ -56,10 +68,17 @@ class MutualaidPayoutBatch(Base):
     created_by: Mapped[int | None] = mapped_column(
         ForeignKey("account.id", ondelete="SET NULL"))
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the approval engine's reference when the batch was held for sign-off
+    approval_ref: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def status_label(self) -> str:
         return BATCH_STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def sendable(self) -> bool:
+        """Whether the bank file may be downloaded (not held, not void)."""
+        return self.status in SENDABLE
 
 
 class MutualaidPayoutLine(Base):

@@ -5,7 +5,8 @@ XLSX, read with :mod:`unionhub.imports.reader`. The file is validated as a whole
 missing column or a malformed row refuses it, nothing written); then each row moves its line
 with a conditional update ``WHERE status = 'sent'``, so a result is applied once however often
 the file is imported. Unknown references and duplicates (within the file, or already
-processed) are reported, never applied.
+processed) are reported, never applied; so are references of a batch that was never sent (held
+for sign-off, or void after a refused sign-off).
 
 Success: line paid, payout paid (``paid_first_batch`` when it was its first attempt), a claim
 payout's claim paid, the member notified. Failure: line failed, payout ``payee_needed`` with
@@ -33,6 +34,8 @@ from unionhub.imports.types import RowError
 
 from ..models import ClaimStatus, MutualaidClaim, MutualaidPayout, PayoutStatus
 from .models import (
+    BATCH_STATUS_LABELS,
+    SENDABLE,
     BatchStatus,
     LineStatus,
     MutualaidPayoutBatch,
@@ -207,14 +210,20 @@ def apply(session: Session, rows: list[ReturnRow], *, scope: ColumnElement[bool]
                                      f"{seen[row.reference]} 行重复，已忽略")
             continue
         seen[row.reference] = row.line_no
-        line = session.scalar(
-            select(MutualaidPayoutLine)
+        found = session.execute(
+            select(MutualaidPayoutLine, MutualaidPayoutBatch.status)
             .join(MutualaidPayoutBatch, MutualaidPayoutBatch.id == MutualaidPayoutLine.batch_id)
             .where(MutualaidPayoutLine.reference == row.reference,
                    scope if scope is not None else true())
-            .execution_options(populate_existing=True))
-        if line is None:
+            .execution_options(populate_existing=True)).first()
+        if found is None:
             report.unknown.append(f"第 {row.line_no} 行：业务参考号 {row.reference} 不存在")
+            continue
+        line, batch_status = found
+        if batch_status not in SENDABLE:  # held for sign-off or void: never sent to the bank
+            label = BATCH_STATUS_LABELS.get(batch_status, batch_status)
+            report.problems.append(f"第 {row.line_no} 行：业务参考号 {row.reference} 所在批次"
+                                   f"「{label}」，代发文件未发出，结果未处理，请核对")
             continue
         if line.status != LineStatus.SENT:
             same = "结果相同" if line.status == row.result else (
@@ -225,7 +234,9 @@ def apply(session: Session, rows: list[ReturnRow], *, scope: ColumnElement[bool]
         moved = session.execute(
             update(MutualaidPayoutLine)
             .where(MutualaidPayoutLine.id == line.id,
-                   MutualaidPayoutLine.status == LineStatus.SENT)
+                   MutualaidPayoutLine.status == LineStatus.SENT,
+                   exists().where(MutualaidPayoutBatch.id == MutualaidPayoutLine.batch_id,
+                                  MutualaidPayoutBatch.status.in_(SENDABLE)))
             .values(status=row.result, bank_serial=row.serial or None,
                     failure=(row.reason or NO_REASON)[:200]
                     if row.result == LineStatus.FAILED else None,

@@ -28,6 +28,8 @@ from ..web import bp
 from . import bankfiles, batches, payee, returns, stats
 from .models import (
     PAYOUT_STATUS_LABELS,
+    BatchStatus,
+    LineStatus,
     MutualaidPayeeCheck,
     MutualaidPayoutBatch,
     MutualaidPayoutLine,
@@ -84,6 +86,9 @@ def payouts_batches() -> Any:
             flash(_("已生成代发批次 %(batch_no)s：%(count)s 笔，合计 %(total)s 元",
                     batch_no=result.batch.batch_no, count=result.batch.count,
                     total=result.batch.total), "success")
+            if result.batch.status == BatchStatus.AWAITING_SIGNOFF:
+                flash(_("批次金额达到审批下限，已提交办公系统审批；审批通过后才能下载代发文件"),
+                      "warning")
             return redirect(url_for(".payouts_batch", batch_id=result.batch.id))
     scope = scope_filter(current_user, PERM, MutualaidPayout.org_path)
     page = paginate(select(MutualaidPayoutBatch).where(
@@ -122,6 +127,14 @@ def payouts_bank_file(batch_id: int, fmt: str) -> Any:
     batch = _scoped_batch(batch_id)
     if fmt not in bankfiles.FORMATS:
         abort(404)
+    if batch.status == BatchStatus.AWAITING_SIGNOFF:
+        flash(_("批次 %(batch_no)s 正在办公系统审批中，审批通过后才能下载代发文件",
+                batch_no=batch.batch_no), "error")
+        return redirect(url_for(".payouts_batch", batch_id=batch_id))
+    if not batch.sendable:
+        flash(_("批次 %(batch_no)s 审批未通过，已作废，不能下载代发文件",
+                batch_no=batch.batch_no), "error")
+        return redirect(url_for(".payouts_batch", batch_id=batch_id))
     try:
         data, filename, mimetype = bankfiles.render(s, batch, fmt, actor=current_user)
     except bankfiles.BankFileError as exc:
@@ -238,7 +251,8 @@ def payouts_ready(payout_id: int) -> Any:
 
 
 def cards_of(s: Session, payouts: list[MutualaidPayout]) -> dict[int, str]:
-    """Masked card per payout: the card of its latest line, else the member's active card."""
+    """Masked card per payout: the card of its latest line (a void one never counts), else the
+    member's active card."""
     ids = [p.id for p in payouts]
     out: dict[int, str] = {}
     if not ids:
@@ -246,7 +260,9 @@ def cards_of(s: Session, payouts: list[MutualaidPayout]) -> dict[int, str]:
     for pid, masked in s.execute(
             select(MutualaidPayoutLine.payout_id, JingkaCard.number_masked)
             .join(JingkaCard, JingkaCard.id == MutualaidPayoutLine.card_id)
-            .where(MutualaidPayoutLine.payout_id.in_(ids)).order_by(MutualaidPayoutLine.id)):
+            .where(MutualaidPayoutLine.payout_id.in_(ids),
+                   MutualaidPayoutLine.status != LineStatus.VOID)
+            .order_by(MutualaidPayoutLine.id)):
         out[pid] = masked
     members = {p.member_id for p in payouts if p.id not in out}
     if members:

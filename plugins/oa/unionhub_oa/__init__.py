@@ -1,0 +1,1 @@
+"""UnionHub OA plugin (办公自动化)."""

@@ -1,0 +1,3 @@
+from unionhub.migrate import run_env
+
+run_env()
