@@ -222,6 +222,18 @@ def _text(value: Any) -> str:
     return str(value or "").replace("\r\n", "\n").strip()
 
 
+def _check_message(errors: dict[str, str], title: str, body: str, sms: str) -> None:
+    """The message fields a campaign and a template share: a title, bounded texts."""
+    if not title:
+        errors["title"] = _("请填写通知标题")
+    elif len(title) > TITLE_MAX:
+        errors["title"] = _("通知标题不能超过 %(n)s 个字", n=TITLE_MAX)
+    if len(body) > BODY_MAX:
+        errors["body"] = _("通知正文不能超过 %(n)s 个字", n=BODY_MAX)
+    if len(sms) > SMS_MAX:
+        errors["sms"] = _("短信内容不能超过 %(n)s 个字", n=SMS_MAX)
+
+
 def validate(session: Session, account: Account, *, title: Any, body: Any, sms: Any, url: Any,
              audience_key: Any, audience_value: Any, channels: Iterable[Any],
              org_path: str | None = None) -> CampaignInput:
@@ -229,14 +241,7 @@ def validate(session: Session, account: Account, *, title: Any, body: Any, sms: 
     ``org_path``: the edited draft's org (None: a new campaign of ``account``'s org)."""
     errors: dict[str, str] = {}
     title_, body_, sms_, url_ = _text(title), _text(body), _text(sms), _text(url)
-    if not title_:
-        errors["title"] = _("请填写通知标题")
-    elif len(title_) > TITLE_MAX:
-        errors["title"] = _("通知标题不能超过 %(n)s 个字", n=TITLE_MAX)
-    if len(body_) > BODY_MAX:
-        errors["body"] = _("通知正文不能超过 %(n)s 个字", n=BODY_MAX)
-    if len(sms_) > SMS_MAX:
-        errors["sms"] = _("短信内容不能超过 %(n)s 个字", n=SMS_MAX)
+    _check_message(errors, title_, body_, sms_)
     if url_ and (len(url_) > URL_MAX or not _URL.match(url_)):
         errors["url"] = _("链接须以 http://、https:// 或 / 开头，且不超过 %(n)s 个字符",
                           n=URL_MAX)
@@ -496,14 +501,7 @@ def create_template(session: Session, *, name: str, title: str, body: str, sms: 
         errors["name"] = _("请填写模板名称")
     elif len(name_) > NAME_MAX:
         errors["name"] = _("模板名称不能超过 %(n)s 个字", n=NAME_MAX)
-    if not title_:
-        errors["title"] = _("请填写通知标题")
-    elif len(title_) > TITLE_MAX:
-        errors["title"] = _("通知标题不能超过 %(n)s 个字", n=TITLE_MAX)
-    if len(body_) > BODY_MAX:
-        errors["body"] = _("通知正文不能超过 %(n)s 个字", n=BODY_MAX)
-    if len(sms_) > SMS_MAX:
-        errors["sms"] = _("短信内容不能超过 %(n)s 个字", n=SMS_MAX)
+    _check_message(errors, title_, body_, sms_)
     if "name" not in errors:
         same_org = (OaMessageTemplate.org_id.is_(None) if org is None
                     else OaMessageTemplate.org_id == org.id)
